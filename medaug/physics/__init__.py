@@ -1,0 +1,1 @@
+"""Forward models: linear operators, noise models, MRI, CT and optics."""
