@@ -21,7 +21,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check medaug tests examples benchmarks
+	$(BIN)/ruff check .
 
 test: $(STAMP) lint
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow" medaug tests
