@@ -18,6 +18,8 @@ __all__ = ["main", "build_parser"]
 # Modules that define subcommands, in the order `medaug --help` lists them.
 _COMMAND_MODULES = (
     "medaug.io.cli_info",
+    "medaug.data.cli_generate",
+    "medaug.data.cli_preview",
 )
 
 

@@ -1,0 +1,1 @@
+"""Datasets, pipeline configs, benchmark-set writers, acquisition and population profiles, coverage reports."""
