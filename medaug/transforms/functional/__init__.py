@@ -1,0 +1,1 @@
+"""Pure functions behind the transforms: coordinate maps, resampling, intensity maths."""
