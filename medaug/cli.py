@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "medaug.io.cli_info",
     "medaug.data.cli_generate",
     "medaug.data.cli_preview",
+    "medaug.data.cli_report",
 )
 
 

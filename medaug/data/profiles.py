@@ -170,7 +170,7 @@ class ContrastProfile(_Strict):
 class KernelProfile(_Strict):
     """CT reconstruction kernel: filter window and its rank from smooth (1) to sharp."""
 
-    window: Literal["ram_lak", "shepp_logan", "cosine", "hamming", "hann"]
+    window: Literal["ramp", "shepp-logan", "cosine", "hann"]
     sharpness_rank: int = Field(ge=1)
     use: str = ""
     source: str
@@ -494,20 +494,20 @@ def relative_snr(
 
 
 def kernel_frequency_response(
-    window: str, frequency: np.ndarray | Sequence[float], *, cutoff: float = 0.5
+    kernel: str, frequency: np.ndarray | Sequence[float], *, library: ProfileLibrary | None = None
 ) -> np.ndarray:
-    """Return the filtered-backprojection filter ``|f| W(f)`` of a kernel window.
+    """Return the filter response ``|x| W(x)`` of a reconstruction kernel profile.
 
     Parameters
     ----------
-    window : {"ram_lak", "shepp_logan", "cosine", "hamming", "hann"}
-        Apodisation window, from sharp (``ram_lak``) to smooth (``hann``).
+    kernel : str
+        Kernel name from ``ct.yaml`` (``hann``, ``cosine``, ``shepp_logan``,
+        ``ram_lak``).
     frequency : array_like
-        Spatial frequency in cycles per detector sample (or any unit that
-        ``cutoff`` shares).
-    cutoff : float, default 0.5
-        Cut-off frequency f_c (the Nyquist frequency for 0.5 cycles per
-        sample); the response is zero above it.
+        Spatial frequency as a fraction x of the Nyquist frequency; the
+        response is zero above 1.
+    library : ProfileLibrary, optional
+        Profiles to look the kernel up in (default: the shipped ones).
 
     Returns
     -------
@@ -516,36 +516,26 @@ def kernel_frequency_response(
 
     Notes
     -----
-    With x = |f| / f_c: Ram-Lak W = 1; Shepp-Logan W = sinc(x / 2);
-    cosine W = cos(pi x / 2); Hamming W = 0.54 + 0.46 cos(pi x);
-    Hann W = 0.5 + 0.5 cos(pi x).
+    The window ``W`` is the one :mod:`medaug.physics.ct.filters` applies in
+    filtered backprojection, so the stated response is the applied one.
 
     References
     ----------
     Kak AC, Slaney M. Principles of Computerized Tomographic Imaging. IEEE
     Press; 1988. DOI 10.1137/1.9780898719277.
-    Shepp LA, Logan BF. The Fourier reconstruction of a head section. IEEE
-    Trans Nucl Sci. 1974;21(3):21-43. DOI 10.1109/TNS.1974.6499235.
 
     Examples
     --------
-    >>> kernel_frequency_response("hann", [0.0, 0.25, 0.5]).round(3).tolist()
-    [0.0, 0.125, 0.0]
+    >>> kernel_frequency_response("hann", [0.0, 0.5, 1.0]).round(3).tolist()
+    [0.0, 0.25, 0.0]
     """
-    if not cutoff > 0:
-        raise ValueError(f"`cutoff` must be > 0, got {cutoff}")
-    f = np.abs(np.asarray(frequency, dtype=np.float64))
-    x = f / cutoff
-    windows = {
-        "ram_lak": lambda: np.ones_like(x),
-        "shepp_logan": lambda: np.sinc(x / 2.0),
-        "cosine": lambda: np.cos(np.pi * x / 2.0),
-        "hamming": lambda: 0.54 + 0.46 * np.cos(np.pi * x),
-        "hann": lambda: 0.5 + 0.5 * np.cos(np.pi * x),
-    }
-    if window not in windows:
-        raise ValueError(f"`window` must be one of {sorted(windows)}, got {window!r}")
-    return np.where(x <= 1.0, f * windows[window](), 0.0)
+    from medaug.physics.ct.filters import filter_window
+
+    kernels = (library or load_profile_library()).ct.kernels
+    if kernel not in kernels:
+        raise ValueError(f"`kernel` must be one of {sorted(kernels)}, got {kernel!r}")
+    x = np.abs(np.asarray(frequency, dtype=np.float64))
+    return x * filter_window(kernels[kernel].window, x)
 
 
 def flair_null_inversion_time_ms(t1_ms: float, tr_ms: float) -> float:
