@@ -65,8 +65,8 @@ def effective_diameter_mm(ap_mm: float, lateral_mm: float) -> float:
 
     Examples
     --------
-    >>> effective_diameter_mm(200.0, 320.0)
-    252.98221281347035
+    >>> round(effective_diameter_mm(200.0, 320.0), 3)
+    252.982
     """
     if not (ap_mm > 0 and lateral_mm > 0):
         raise ValueError(f"`ap_mm` and `lateral_mm` must be > 0, got {ap_mm} and {lateral_mm}")
