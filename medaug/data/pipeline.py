@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from medaug.core.fields import Field, GridField
+from medaug.core.fields import Field, LabelMap
 from medaug.core.sample import Sample
 from medaug.core.seeding import seed_sequence
 from medaug.data.config import PipelineConfig, load_config
@@ -194,6 +194,8 @@ def cast_field(field: Field, dtype: str | None, name: str = "field") -> Field:
     data = field.data
     if data.dtype == target:
         return field
+    if isinstance(field, LabelMap) and (target.is_floating_point or target.is_complex):
+        raise ValueError(f"output {name!r} is a label map and must keep an integer dtype, got {dtype}")
     if data.is_complex() and not target.is_complex:
         raise ValueError(f"output {name!r} is complex and cannot be cast to {dtype}; keep complex64/complex128")
     if not target.is_floating_point and not target.is_complex:
@@ -202,10 +204,7 @@ def cast_field(field: Field, dtype: str | None, name: str = "field") -> Field:
     if (data.is_floating_point() or data.is_complex()) and bool(torch.isfinite(data).all()):
         if not bool(torch.isfinite(converted).all()):
             raise ValueError(f"output {name!r} overflows {dtype}; keep a wider float type")
-    changes: dict[str, Any] = {"data": converted}
-    if isinstance(field, GridField) and target.is_floating_point and type(field).__name__ == "LabelMap":
-        raise ValueError(f"output {name!r} is a label map and must keep an integer dtype, got {dtype}")
-    return field.replace(**changes)
+    return field.replace(data=converted)
 
 
 def _check_integer_cast(data: Any, target: Any, dtype: str, name: str) -> None:

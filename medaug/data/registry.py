@@ -191,10 +191,21 @@ def validate_step(
     if not isinstance(name, str):
         raise ConfigError([ConfigIssue((*path, "type"), f"missing or not a string; known {kind} types: "
                                        f"{', '.join(available_steps(kind))}")])
+    if kind in ("simulation", "augmentation") and name not in available_steps(kind):
+        from medaug.data.steps.transforms import is_transform_name, transform_step_issues
+
+        if is_transform_name(name):
+            step, issues = transform_step_issues(dict(data), path)
+            if issues:
+                raise ConfigError(issues)
+            return step
     try:
         model = get_step_model(kind, name)
     except ValueError as error:
-        raise ConfigError([ConfigIssue((*path, "type"), str(error))]) from None
+        message = str(error)
+        if kind in ("simulation", "augmentation"):
+            message += ", or a medaug.transforms name such as RandomAffine"
+        raise ConfigError([ConfigIssue((*path, "type"), message)]) from None
     try:
         return model.model_validate(dict(data), context={"build_context": context})
     except pydantic.ValidationError as error:

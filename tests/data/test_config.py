@@ -1,0 +1,171 @@
+import textwrap
+
+import pytest
+
+from medaug.data.config import load_config, parse_config
+from medaug.data.errors import ConfigError
+from tests.data.helpers import mri_config, seg_config
+
+
+def write(tmp_path, text):
+    path = tmp_path / "config.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_valid_config_defaults():
+    config = parse_config(seg_config())
+    assert config.seed == 11
+    assert config.writer.type == "nnunet"
+    assert config.simulation == ()
+
+
+def test_unknown_top_level_key_names_line(tmp_path):
+    path = write(tmp_path, """\
+        seed: 1
+        source: {type: shapes}
+        simulaton: []
+        """)
+    with pytest.raises(ConfigError, match=r"config\.yaml:3: `simulaton`: unknown key; did you mean 'simulation'\?"):
+        load_config(path)
+
+
+def test_unknown_step_key_names_line(tmp_path):
+    path = write(tmp_path, """\
+        seed: 1
+        source:
+          type: shapes
+          num_clases: 3
+        """)
+    with pytest.raises(ConfigError, match=r":4: `source.num_clases`: unknown key; did you mean 'num_classes'"):
+        load_config(path)
+
+
+def test_wrong_type_names_key(tmp_path):
+    path = write(tmp_path, """\
+        seed: one
+        source: {type: shapes}
+        """)
+    with pytest.raises(ConfigError, match=r":1: `seed`: .*valid integer.*'one'"):
+        load_config(path)
+
+
+def test_unknown_step_type_suggests(tmp_path):
+    path = write(tmp_path, """\
+        source: {type: shape}
+        """)
+    with pytest.raises(ConfigError, match=r":1: `source.type`: unknown source type 'shape'; did you mean 'shapes'"):
+        load_config(path)
+
+
+def test_missing_file_names_key(tmp_path):
+    path = write(tmp_path, """\
+        source:
+          type: images
+          items:
+            - {image: absent.nii.gz}
+        """)
+    with pytest.raises(ConfigError, match=r":4: `source.items\[0\].image`: .*file not found"):
+        load_config(path)
+
+
+def test_impossible_shape_names_key(tmp_path):
+    path = write(tmp_path, """\
+        source:
+          type: shapes
+          shape: [0, 16]
+        """)
+    with pytest.raises(ConfigError, match=r":3: `source.shape`: .*>= 4 voxels, got \[0, 16\]"):
+        load_config(path)
+
+
+def test_writer_needs_kspace_names_key(tmp_path):
+    path = write(tmp_path, """\
+        source: {type: shapes}
+        writer:
+          type: fastmri
+        """)
+    with pytest.raises(ConfigError, match=r":2: `writer.kspace_field`: the pipeline produces no KSpace field 'kspace'"):
+        load_config(path)
+
+
+def test_step_rejects_3d_input():
+    data = mri_config(source={"type": "shapes", "shape": [8, 8, 8]})
+    with pytest.raises(ConfigError, match=r"`simulation\[0\].coils`: needs a 2-D image"):
+        parse_config(data)
+
+
+def test_output_of_absent_field():
+    with pytest.raises(ConfigError, match=r"`outputs.kspace`: the pipeline produces no field 'kspace'"):
+        parse_config(seg_config(outputs={"kspace": None}))
+
+
+def test_bad_output_dtype():
+    with pytest.raises(ConfigError, match=r"`outputs`: .*dtype of output 'image' must be one of"):
+        parse_config(seg_config(outputs={"image": "float8"}))
+
+
+def test_nnunet_labels_need_background():
+    writer = {"type": "nnunet", "labels": {"a": 1, "b": 2}}
+    with pytest.raises(ConfigError, match=r"`writer.labels`: .*'background' to 0"):
+        parse_config(seg_config(writer=writer))
+
+
+def test_several_issues_reported_together():
+    data = seg_config(source={"type": "shapes", "shape": [2, 2]}, writer={"type": "nosuch"})
+    with pytest.raises(ConfigError, match=r"2 problems") as info:
+        parse_config(data)
+    assert [i.path for i in info.value.issues] == [("source", "shape"), ("writer", "type")]
+
+
+def test_transform_step_option_error_names_key(tmp_path):
+    pytest.importorskip("medaug.transforms")
+    path = write(tmp_path, """\
+        source: {type: shapes}
+        augmentation:
+          - type: RandomAffine
+            scale_range: -2
+        """)
+    with pytest.raises(ConfigError, match=r":4: `augmentation\[0\].scale_range`"):
+        load_config(path)
+
+
+def test_transform_step_unknown_option(tmp_path):
+    pytest.importorskip("medaug.transforms")
+    path = write(tmp_path, """\
+        source: {type: shapes}
+        augmentation:
+          - {type: RandomFlip, axis: [x]}
+        """)
+    with pytest.raises(ConfigError, match=r":3: `augmentation\[0\].axis`: unknown option of RandomFlip; did you mean 'axes'"):
+        load_config(path)
+
+
+def test_hash_ignores_size():
+    assert parse_config(seg_config(size=3)).config_hash() == parse_config(seg_config(size=9)).config_hash()
+
+
+def test_hash_changes_with_seed():
+    assert parse_config(seg_config(seed=1)).config_hash() != parse_config(seg_config(seed=2)).config_hash()
+
+
+def test_round_trip_through_dict():
+    config = parse_config(mri_config())
+    again = parse_config(config.to_dict())
+    assert again.config_hash() == config.config_hash()
+
+
+def test_relative_paths_resolve_against_config(tmp_path):
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "a.nii.gz").write_bytes(b"")
+    path = write(tmp_path, """\
+        source: {type: images, folder: cases}
+        """)
+    config = load_config(path)
+    items = config.source.resolved_items(config.context)
+    assert items[0].image == tmp_path / "cases" / "a.nii.gz"
+
+
+def test_not_a_mapping():
+    with pytest.raises(ConfigError, match="config must be a mapping"):
+        parse_config([1, 2])
