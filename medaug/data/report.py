@@ -172,8 +172,8 @@ def strata_counts(policy: SamplingConfig, factor_dicts: Sequence[Mapping[str, An
 def _estimate_snr(values: np.ndarray) -> float | None:
     """Estimate SNR as foreground mean over background noise sigma (Otsu split, Rayleigh-corrected).
 
-    NOTE: the background is assumed to be air holding only noise, as in
-    magnitude MR images; for CT this measures contrast to air noise, not
+    NOTE: the background is assumed to be air that contains only noise, as
+    in magnitude MR images. For CT this measures contrast to air noise, not
     the noise inside tissue.
     """
     from skimage.filters import threshold_otsu

@@ -17,7 +17,7 @@ strength, contrast, age, dose, ...) and how each varies::
 A stratum is one combination of the levels (choices or bands) of the
 ``strata`` factors. In ``stratified`` mode, :func:`factors_for_index`
 gives each stratum exactly its requested count: sample ``i`` of ``n``
-goes to the stratum that holds position ``permute(i)``, where ``permute``
+goes to the stratum that contains position ``permute(i)``, where ``permute``
 is a keyed pseudo-random permutation of ``0 .. n-1`` that depends only on
 ``(seed, n)``. The assignment is therefore a pure function of
 ``(seed, index, n)``, identical for any number of workers. Values inside a
@@ -72,7 +72,7 @@ class _Strict(BaseModel):
 
 
 class FactorSpec(_Strict):
-    """How one factor varies: exactly one of ``choices``, ``range`` or ``bands``.
+    """Variation of one factor: exactly one of ``choices``, ``range`` or ``bands``.
 
     ``choices`` lists values (with optional ``weights`` for random mode);
     ``range`` is ``[min, max]`` drawn uniformly (``distribution:
@@ -225,7 +225,11 @@ def _check_factor(name: str, spec: FactorSpec, library: ProfileLibrary) -> None:
                 )
     if name in _LOWER_BOUNDS:
         bounds = spec.numeric_bounds()
-        key = "range" if spec.range is not None else "bands" if spec.bands is not None else "choices"
+        key = "choices"
+        if spec.range is not None:
+            key = "range"
+        elif spec.bands is not None:
+            key = "bands"
         if bounds is None or bounds[0] < _LOWER_BOUNDS[name]:
             raise ValueError(f"`factors.{name}.{key}` must be numbers >= {_LOWER_BOUNDS[name]:g}, got {bounds}")
     if name == "age_years":
@@ -440,7 +444,7 @@ def stratum_index(config: SamplingConfig, seed: int, index: int, n_total: int) -
     """Return the position (in :func:`stratum_levels` order) of the stratum of sample ``index``.
 
     A pure function of ``(config, seed, index, n_total)``: stratum ``k``
-    holds the permuted positions ``[c_0 + ... + c_{k-1}, c_0 + ... + c_k)``
+    contains the permuted positions ``[c_0 + ... + c_{k-1}, c_0 + ... + c_k)``
     where ``c`` are the requested counts, so every stratum receives exactly
     its count over ``index = 0 .. n_total - 1``.
     """
@@ -471,7 +475,7 @@ def _draw_value(spec: FactorSpec, rng: np.random.Generator, level: Any = None) -
             level = bands[int(rng.choice(len(bands), p=widths / widths.sum()))]
         low, high = level
         if spec.integer:
-            # Whole numbers in [low, high): a band [20, 40) holds 20 .. 39.
+            # Whole numbers in [low, high): a band [20, 40) contains 20 .. 39.
             return int(rng.integers(math.ceil(low), max(math.ceil(low) + 1, math.ceil(high))))
         return float(rng.uniform(low, high))
     low, high = spec.range

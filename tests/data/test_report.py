@@ -148,7 +148,7 @@ def test_shared_ct_head_factors():
 
 def test_shared_mri_brain_factors():
     factors = read_acquisition_factors(shared_file("mri_brain/ch2.nii.gz"))
-    assert factors["modality"] is None  # uint8 intensities say nothing about the modality
+    assert factors["modality"] is None  # uint8 intensities do not identify the modality
     assert factors["pixel_spacing_mm"] == [1.0, 1.0]
     assert factors["slice_thickness_mm"] == 1.0
 

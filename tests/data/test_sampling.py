@@ -156,7 +156,8 @@ def test_random_mode_ranges_and_choices():
     assert set(kvp) == {80, 120}
     # Weight 3:1 gives 300 of 400 expected; binomial SD is 8.7, so 5 SD is 43.
     assert abs(kvp[120] - 300) < 43
-    assert mas.min() >= 10 and mas.max() <= 1000
+    assert mas.min() >= 10
+    assert mas.max() <= 1000
     # Log-uniform on [10, 1000]: the median is 100; the sample median of 400
     # lies within a factor 1.5 of it with overwhelming probability.
     assert 100 / 1.5 < np.median(mas) < 100 * 1.5
