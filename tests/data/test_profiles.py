@@ -259,3 +259,22 @@ def test_profiles_config_restricts_and_overrides():
 def test_classify_contrast_no_match():
     assert classify_contrast(4000.0, 240.0) is None
     assert classify_contrast(None, 10.0) is None
+
+
+def test_flair_nulls_tissue_table_csf(library):
+    tissues = pytest.importorskip("medaug.phantoms.tissues")
+    flair = library.mri.contrasts["flair"]
+    fields = tissues.mr_field_strengths("csf", "t1_ms")
+    assert fields
+    for field in fields:
+        t1_csf = tissues.mr_parameter("csf", "t1_ms", field)
+        for tr in flair.tr_ms:
+            null = flair_null_inversion_time_ms(t1_csf, tr)
+            assert flair.ti_ms[0] <= null <= flair.ti_ms[1]
+
+
+def test_tissue_table_fields_are_profile_fields(library):
+    tissues = pytest.importorskip("medaug.phantoms.tissues")
+    for tissue in ("grey_matter", "white_matter", "csf"):
+        for field in tissues.mr_field_strengths(tissue, "t1_ms"):
+            assert field in library.field_strengths_t
