@@ -228,6 +228,9 @@ def issues_from_validation_error(
                 message += f". Allowed keys: {', '.join(allowed)}"
         elif kind == "missing":
             message = "required key is missing"
+        elif kind == "value_error" and "error" in item.get("ctx", {}):
+            # Our validators' messages already name the value and what is expected.
+            message = str(item["ctx"]["error"])
         else:
             message = f"{item['msg']}, got {_describe(item.get('input'))}"
         issues.append(ConfigIssue(full, message))

@@ -1,0 +1,158 @@
+"""The ``ct`` simulation step: a monochromatic low-dose CT scan of an image in Hounsfield units.
+
+Wraps :mod:`medaug.physics.ct` and :mod:`medaug.phantoms`: the image (HU)
+becomes attenuation ``mu = mu_water + HU (mu_water - mu_air) / 1000``
+(1/cm, at ``energy_kev``, the inverse of
+:func:`medaug.phantoms.hounsfield_units`), a parallel- or fan-beam Joseph
+projector gives the line integrals, :func:`~medaug.physics.ct.acquisition.simulate_transmission`
+draws Poisson counts (plus electronic noise) at the full dose ``i0`` and at
+``dose_fraction * i0``, and filtered back-projection reconstructs both. A
+3-D image ``(D, H, W)`` is scanned slice by slice (axial fan or parallel
+beam). The step adds ``sinogram`` (low-dose line integrals), ``low_dose``
+and ``full_dose`` (FBP images in HU).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pydantic
+
+from medaug.core.fields import Image, Sinogram
+from medaug.core.sample import Sample, TransformRecord
+from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
+
+__all__ = ["CTSimulation"]
+
+_MM_PER_CM = 10.0
+
+
+@register_step("simulation", "ct")
+class CTSimulation(StepConfig):
+    """Options of the low-dose CT scan.
+
+    ``views`` projection angles over 180 degrees (parallel) or 360 degrees
+    (fan); ``detectors`` elements of ``detector_spacing_mm`` (default: enough
+    to cover the image diagonal at the pixel spacing); ``i0`` incident photons
+    per element and view at full dose; ``dose_fraction`` in (0, 1] (a range
+    ``[low, high]`` draws it per sample, log-uniformly);
+    ``electronic_noise_std`` in counts; ``filter`` the FBP kernel. With
+    ``use_factors``, a sampling factor ``dose_fraction`` overrides the option.
+    """
+
+    type: Literal["ct"] = "ct"
+    image_field: str = "image"
+    beam: Literal["parallel", "fan"] = "parallel"
+    views: int = pydantic.Field(360, ge=2, le=4096)
+    detectors: int | None = pydantic.Field(None, ge=2)
+    detector_spacing_mm: float | None = pydantic.Field(None, gt=0)
+    source_to_isocenter_mm: float = pydantic.Field(595.0, gt=0)
+    source_to_detector_mm: float = pydantic.Field(1085.6, gt=0)
+    energy_kev: float = pydantic.Field(70.0, ge=10, le=200)
+    i0: float = pydantic.Field(1e5, gt=0)
+    dose_fraction: float | tuple[float, float] = 0.25
+    electronic_noise_std: float = pydantic.Field(0.0, ge=0)
+    filter: Literal["ramp", "shepp-logan", "cosine", "hann"] = "ramp"
+    use_factors: bool = True
+
+    @pydantic.field_validator("dose_fraction")
+    @classmethod
+    def _check_dose(cls, value: float | tuple[float, float]) -> float | tuple[float, float]:
+        values = value if isinstance(value, tuple) else (value,)
+        if any(not (0 < v <= 1) for v in values):
+            raise ValueError(f"`dose_fraction` must lie in (0, 1], got {value}")
+        if isinstance(value, tuple) and value[0] > value[1]:
+            raise ValueError(f"`dose_fraction` range must be [low, high] with low <= high, got {list(value)}")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _check_fan(self) -> CTSimulation:
+        if self.beam == "fan" and self.source_to_detector_mm <= self.source_to_isocenter_mm:
+            raise ValueError("`source_to_detector_mm` must exceed `source_to_isocenter_mm` for a fan beam")
+        return self
+
+    def output_spec(self, spec: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        image = spec.get(self.image_field)
+        if image is None or image.kind != "Image":
+            raise SpecError(f"needs an Image field {self.image_field!r} in HU; the pipeline has "
+                            f"{', '.join(sorted(spec))}", key="image_field")
+        shape = image.spatial_shape
+        if shape is not None and self.detectors is not None and self.detector_spacing_mm is None:
+            if self.detectors < max(shape[-2:]):
+                raise SpecError(f"{self.detectors} detectors cannot cover an image of {list(shape[-2:])} pixels "
+                                "at the pixel spacing; raise `detectors` or set `detector_spacing_mm`", key="detectors")
+        return {**spec, "sinogram": FieldSpec("Sinogram", 1, None),
+                "low_dose": FieldSpec("Image", 1, shape), "full_dose": FieldSpec("Image", 1, shape)}
+
+    def build(self, context: BuildContext) -> Any:
+        return self.simulate
+
+    def _geometry(self, plane: tuple[int, int], spacing: tuple[float, float]) -> Any:
+        from medaug.physics.ct import FanBeamGeometry, ParallelBeamGeometry, uniform_angles
+
+        pitch = self.detector_spacing_mm or min(spacing)
+        diagonal_mm = float(np.hypot(plane[0] * spacing[0], plane[1] * spacing[1]))
+        detectors = self.detectors or int(np.ceil(diagonal_mm / pitch)) + 2
+        if self.beam == "parallel":
+            return ParallelBeamGeometry(uniform_angles(self.views, arc_deg=180.0), detectors, pitch)
+        magnification = self.source_to_detector_mm / self.source_to_isocenter_mm
+        return FanBeamGeometry(uniform_angles(self.views, arc_deg=360.0), detectors, pitch * magnification,
+                               self.source_to_isocenter_mm, self.source_to_detector_mm)
+
+    def simulate(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        """Scan ``sample[image_field]`` (HU); return the sample with the sinogram and FBP images."""
+        import torch
+
+        from medaug.core.seeding import torch_generator
+        from medaug.phantoms import linear_attenuation
+        from medaug.physics.ct import FanBeamProjector, ParallelBeamProjector, fbp
+        from medaug.physics.ct.acquisition import simulate_transmission
+
+        field = sample[self.image_field]
+        if not isinstance(field, Image) or field.num_channels != 1:
+            raise ValueError(f"the ct step needs a 1-channel Image {self.image_field!r} in HU, got {field!r}")
+        hu = field.data[0].to(torch.float64)
+        plane = tuple(hu.shape[-2:])
+        spacing = tuple(float(s) for s in field.geometries[0].spacing[-2:])
+        mu_water = float(linear_attenuation("water", self.energy_kev))
+        mu_air = float(linear_attenuation("air", self.energy_kev))
+        mu_per_mm = (mu_water + hu * (mu_water - mu_air) / 1000.0).clamp_min(0.0) / _MM_PER_CM
+
+        geometry = self._geometry(plane, spacing)
+        projector_class = ParallelBeamProjector if self.beam == "parallel" else FanBeamProjector
+        projector = projector_class(geometry, plane, spacing_mm=spacing, check_field_of_view=False)
+        clean = projector(mu_per_mm)  # line integrals, dimensionless
+        dose = self._dose(sample, rng)
+        generator = torch_generator(rng)
+        full, _ = simulate_transmission(clean, self.i0, generator=generator,
+                                        electronic_noise_std=self.electronic_noise_std)
+        low, report = simulate_transmission(clean, self.i0 * dose, generator=generator,
+                                            electronic_noise_std=self.electronic_noise_std)
+
+        def to_hu(line_integrals: torch.Tensor) -> torch.Tensor:
+            mu = fbp(line_integrals, geometry, plane, spacing_mm=spacing, filter=self.filter) * _MM_PER_CM
+            return (1000.0 * (mu - mu_water) / (mu_water - mu_air)).to(torch.float32)
+
+        sinogram = low.to(torch.float32)
+        if sinogram.ndim == 3:  # (D, views, detectors): slices become channels
+            sinogram_field = Sinogram(sinogram, angles_deg=torch.tensor(geometry.angles_deg),
+                                      detector_spacing_mm=geometry.detector_spacing_mm, geometry=field.geometry)
+        else:
+            sinogram_field = Sinogram(sinogram[None], angles_deg=torch.tensor(geometry.angles_deg),
+                                      detector_spacing_mm=geometry.detector_spacing_mm, geometry=field.geometry)
+        fields = {
+            "sinogram": sinogram_field,
+            "low_dose": Image(to_hu(low)[None], geometry=field.geometry),
+            "full_dose": Image(to_hu(full)[None], geometry=field.geometry),
+        }
+        parameters = {"beam": self.beam, "views": self.views, "detectors": geometry.n_detectors,
+                      "i0": self.i0, "dose_fraction": dose, "starved_rays": report.starved_rays}
+        return sample.replace(fields, record=TransformRecord("ct", parameters))
+
+    def _dose(self, sample: Sample, rng: np.random.Generator) -> float:
+        factors = (sample.metadata.get("factors") or {}) if self.use_factors else {}
+        dose = factors.get("dose_fraction", self.dose_fraction)
+        if isinstance(dose, (tuple, list)):
+            return float(np.exp(rng.uniform(np.log(dose[0]), np.log(dose[1]))))
+        return float(dose)

@@ -1,0 +1,159 @@
+"""The ``mri`` simulation step: coils, k-space sampling mask and thermal noise.
+
+Wraps :mod:`medaug.physics.mri`: birdcage coil maps normalised to a root
+sum of squares of 1, the Cartesian operator ``y = M F S x``
+(:class:`~medaug.physics.mri.operators.MRIAcquisition`), a sampling mask and
+complex Gaussian k-space noise set from an SNR. A 3-D image ``(D, H, W)``
+is acquired slice by slice (2-D FFT over ``(H, W)``), as in multi-slice
+imaging. The step adds ``kspace`` (KSpace, with its mask) and
+``reconstruction``: the root sum of squares of the fully sampled coil images,
+noise-free by default, the reference a reconstruction is scored against.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pydantic
+
+from medaug.core.fields import Image, KSpace
+from medaug.core.sample import Sample, TransformRecord
+from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
+
+__all__ = ["MRISimulation", "MaskOptions", "NoiseOptions"]
+
+
+class MaskOptions(pydantic.BaseModel):
+    """Sampling mask: ``type`` (pattern), ``acceleration`` (> 1) and ``center_fraction``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["poisson_disc", "random_2d", "random_lines", "equispaced_lines", "gaussian_lines"] = "poisson_disc"
+    acceleration: float = pydantic.Field(4.0, gt=1.0)
+    center_fraction: float = pydantic.Field(0.08, ge=0.0, lt=1.0)
+    tolerance: float = pydantic.Field(0.05, ge=0.0, lt=1.0)
+
+
+class NoiseOptions(pydantic.BaseModel):
+    """Thermal noise: give ``snr`` (mean signal over noise standard deviation) or ``sigma``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    snr: float | tuple[float, float] | None = None
+    sigma: float | None = pydantic.Field(None, ge=0.0)
+    definition: Literal["mean", "peak", "rms"] = "mean"
+
+    @pydantic.model_validator(mode="after")
+    def _one_of(self) -> NoiseOptions:
+        if (self.snr is None) == (self.sigma is None):
+            raise ValueError("give exactly one of `snr` or `sigma`")
+        values = self.snr if isinstance(self.snr, tuple) else (self.snr,) if self.snr is not None else ()
+        if any(not (v > 0) for v in values):
+            raise ValueError(f"`snr` must be > 0, got {self.snr}")
+        if isinstance(self.snr, tuple) and self.snr[0] > self.snr[1]:
+            raise ValueError(f"`snr` range must be [low, high] with low <= high, got {list(self.snr)}")
+        return self
+
+
+@register_step("simulation", "mri")
+class MRISimulation(StepConfig):
+    """Options of the multi-coil Cartesian MRI acquisition.
+
+    ``coils`` birdcage receive coils on a circle of ``coil_radius`` (1 =
+    half the field of view); ``mask`` and ``noise`` as in
+    :class:`MaskOptions` and :class:`NoiseOptions` (an ``snr`` range
+    ``[low, high]`` draws the SNR per sample, log-uniformly). With
+    ``use_factors``, the sampling factors ``coil_channels``,
+    ``acceleration`` and ``snr`` override the options when present.
+    """
+
+    type: Literal["mri"] = "mri"
+    image_field: str = "image"
+    coils: int = pydantic.Field(8, ge=1, le=128)
+    coil_radius: float = pydantic.Field(1.2, gt=0.0)
+    mask: MaskOptions | None = MaskOptions()
+    noise: NoiseOptions | None = None
+    reference: Literal["clean", "noisy"] = "clean"
+    use_factors: bool = True
+
+    def output_spec(self, spec: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        image = spec.get(self.image_field)
+        if image is None or image.kind != "Image":
+            raise SpecError(f"needs an Image field {self.image_field!r}; the pipeline has {', '.join(sorted(spec))}",
+                            key="image_field")
+        shape = image.spatial_shape
+        if shape is not None and self.mask is not None and self.mask.type.endswith("_lines") and shape[-1] < 2:
+            raise SpecError(f"line masks need >= 2 phase-encoding columns, got shape {list(shape)}", key="mask")
+        return {**spec, "kspace": FieldSpec("KSpace", self.coils, shape),
+                "reconstruction": FieldSpec("Image", 1, shape)}
+
+    def build(self, context: BuildContext) -> Any:
+        return self.simulate
+
+    def simulate(self, sample: Sample, rng: np.random.Generator) -> Sample:
+        """Acquire ``sample[image_field]``; return the sample with ``kspace`` and ``reconstruction``."""
+        import torch
+
+        from medaug.physics.mri import birdcage_sensitivities, normalize_sensitivities
+        from medaug.physics.mri.noise import add_kspace_noise, sigma_from_snr
+        from medaug.physics.mri.operators import MRIAcquisition
+        from medaug.physics.mri.reconstruction import root_sum_of_squares, zero_filled
+
+        field = sample[self.image_field]
+        if not isinstance(field, Image) or field.num_channels != 1:
+            raise ValueError(f"the mri step needs a 1-channel Image {self.image_field!r}, got {field!r}")
+        image = field.data[0].to(torch.complex64)  # (H, W) or (D, H, W)
+        plane = tuple(image.shape[-2:])
+        factors = (sample.metadata.get("factors") or {}) if self.use_factors else {}
+        coils = int(factors.get("coil_channels", self.coils))
+
+        maps = normalize_sensitivities(birdcage_sensitivities(plane, coils, radius=self.coil_radius))
+        mask, mask_info = self._mask(plane, factors, rng)
+        full = MRIAcquisition(maps)(image)  # (C, H, W) or (D, C, H, W)
+        kspace = full * mask if mask is not None else full
+        sigma, snr = self._sigma(image, factors, rng, sigma_from_snr)
+        if sigma > 0:
+            kspace = add_kspace_noise(kspace, sigma, generator=rng, mask=mask)
+        reference_kspace = full if self.reference == "clean" else add_kspace_noise(full, sigma, generator=rng)
+        reference = root_sum_of_squares(zero_filled(reference_kspace), coil_axis=-3)
+        if image.ndim == 3:
+            kspace = kspace.movedim(1, 0)  # (C, D, H, W)
+        geometry = field.geometry
+        fields = {
+            "kspace": KSpace(kspace.contiguous(), geometry=geometry, mask=mask),
+            "reconstruction": Image(reference.to(torch.float32)[None], geometry=geometry),
+        }
+        parameters = {"coils": coils, "sigma": sigma, "snr": snr, **mask_info}
+        return sample.replace(fields, record=TransformRecord("mri", parameters))
+
+    def _mask(self, plane: tuple[int, int], factors: dict[str, Any], rng: np.random.Generator) -> tuple[Any, dict[str, Any]]:
+        from medaug.physics.mri import masks, poisson_disc_mask
+
+        if self.mask is None:
+            return None, {"mask": None}
+        options = self.mask
+        acceleration = float(factors.get("acceleration", options.acceleration))
+        common = {"rng": rng, "center_fraction": options.center_fraction, "tolerance": options.tolerance}
+        if options.type == "poisson_disc":
+            drawn = poisson_disc_mask(plane, acceleration, **common)
+        elif options.type == "random_2d":
+            drawn = masks.random_mask_2d(plane, acceleration, **common)
+        else:
+            function = {"random_lines": masks.random_line_mask, "equispaced_lines": masks.equispaced_line_mask,
+                        "gaussian_lines": masks.gaussian_line_mask}[options.type]
+            drawn = function(plane[-1], acceleration, **common)
+        info = {"mask": options.type, "acceleration": float(drawn.acceleration),
+                "requested_acceleration": acceleration}
+        return drawn.mask, info
+
+    def _sigma(self, image: Any, factors: dict[str, Any], rng: np.random.Generator, sigma_from_snr: Any) -> tuple[float, float | None]:
+        if self.noise is None:
+            return 0.0, None
+        if self.noise.sigma is not None:
+            return float(self.noise.sigma), None
+        snr = factors.get("snr", self.noise.snr)
+        if isinstance(snr, (tuple, list)):
+            snr = float(math.exp(rng.uniform(math.log(snr[0]), math.log(snr[1]))))
+        return float(sigma_from_snr(image, float(snr), definition=self.noise.definition)), float(snr)
