@@ -24,6 +24,14 @@ from medaug.transforms.base import (
     registered_transforms,
     to_plain,
 )
+from medaug.transforms.blur import (
+    Blur,
+    BlurParameters,
+    RandomBlur,
+    RandomSharpen,
+    Sharpen,
+    SharpenParameters,
+)
 from medaug.transforms.compose import (
     Compose,
     OneOf,
@@ -34,14 +42,68 @@ from medaug.transforms.compose import (
     replay,
     run_leaves,
 )
+from medaug.transforms.crop import (
+    CenterCropOrPad,
+    CropOrPad,
+    CropParameters,
+    RandomCrop,
+    RandomLabelCrop,
+)
+from medaug.transforms.elastic import (
+    ElasticDeformation,
+    ElasticParameters,
+    RandomElasticDeformation,
+)
+from medaug.transforms.execution import worker_init_fn
 from medaug.transforms.functional.coordinates import (
     AffineMap,
     DisplacementMap,
     Grid,
     SpatialPlan,
 )
-from medaug.transforms.functional.resample import Resampling
-from medaug.transforms.serialization import from_yaml, to_yaml
+from medaug.transforms.functional.resample import (
+    Resampling,
+)
+from medaug.transforms.intensity import (
+    BiasField,
+    BiasFieldParameters,
+    BrightnessContrast,
+    BrightnessContrastParameters,
+    CurveParameters,
+    Gamma,
+    GammaParameters,
+    IntensityCurve,
+    RandomBiasField,
+    RandomBrightnessContrast,
+    RandomGamma,
+    RandomHistogramShift,
+    RandomIntensityCurve,
+)
+from medaug.transforms.noise import (
+    GaussianNoise,
+    NoiseParameters,
+    RandomGaussianNoise,
+    RandomRicianNoise,
+    RicianNoise,
+)
+from medaug.transforms.normalize import (
+    Clip,
+    CTWindow,
+    RescalePercentiles,
+    ZScoreNormalize,
+)
+from medaug.transforms.resample import (
+    RandomThickSlices,
+    Resample,
+    ResampleParameters,
+    ThickSlices,
+    ThickSlicesParameters,
+)
+from medaug.transforms.serialization import (
+    FORMAT_VERSION,
+    from_yaml,
+    to_yaml,
+)
 from medaug.transforms.spatial import (
     Affine,
     AffineParameters,
@@ -53,6 +115,7 @@ from medaug.transforms.spatial import (
     RandomRot90,
     Rot90,
     Rot90Parameters,
+    physical_axis,
 )
 from medaug.transforms.validation import (
     check_choice,
@@ -64,30 +127,77 @@ from medaug.transforms.validation import (
 )
 
 __all__ = [
+    "AlbumentationsTransform",
+    "MedaugAlbumentations",
+    "MedaugDictTransform",
+    "MonaiTransform",
+    "worker_init_fn",
     "Affine",
     "AffineMap",
     "AffineParameters",
+    "BiasField",
+    "BiasFieldParameters",
+    "Blur",
+    "BlurParameters",
+    "BrightnessContrast",
+    "BrightnessContrastParameters",
+    "CTWindow",
+    "CenterCropOrPad",
+    "Clip",
     "Compose",
+    "CropOrPad",
+    "CropParameters",
+    "CurveParameters",
     "DisplacementMap",
+    "ElasticDeformation",
+    "ElasticParameters",
+    "FORMAT_VERSION",
     "Flip",
     "FlipParameters",
+    "Gamma",
+    "GammaParameters",
+    "GaussianNoise",
     "Grid",
+    "IntensityCurve",
     "IntensityTransform",
     "InterpolatingTransform",
+    "NoiseParameters",
     "NotInvertibleError",
     "OneOf",
     "RandomAffine",
     "RandomApply",
+    "RandomBiasField",
+    "RandomBlur",
+    "RandomBrightnessContrast",
+    "RandomCrop",
+    "RandomElasticDeformation",
     "RandomFlip",
+    "RandomGamma",
+    "RandomGaussianNoise",
+    "RandomHistogramShift",
+    "RandomIntensityCurve",
+    "RandomLabelCrop",
+    "RandomRicianNoise",
     "RandomRot90",
+    "RandomSharpen",
+    "RandomThickSlices",
     "RandomTransform",
+    "Resample",
+    "ResampleParameters",
     "Resampling",
+    "RescalePercentiles",
+    "RicianNoise",
     "Rot90",
     "Rot90Parameters",
+    "Sharpen",
+    "SharpenParameters",
     "SomeOf",
     "SpatialPlan",
     "SpatialTransform",
+    "ThickSlices",
+    "ThickSlicesParameters",
     "Transform",
+    "ZScoreNormalize",
     "build_transform",
     "check_choice",
     "check_nonnegative",
@@ -98,6 +208,7 @@ __all__ = [
     "from_yaml",
     "get_transform_class",
     "invert",
+    "physical_axis",
     "promote_intensity",
     "registered_transforms",
     "replay",
@@ -105,3 +216,19 @@ __all__ = [
     "to_plain",
     "to_yaml",
 ]
+
+# Interoperability classes import MONAI or albumentations, so they load on first use.
+_LAZY = {
+    "AlbumentationsTransform": "medaug.transforms.interop_albumentations",
+    "MedaugAlbumentations": "medaug.transforms.interop_albumentations",
+    "MedaugDictTransform": "medaug.transforms.interop_monai",
+    "MonaiTransform": "medaug.transforms.interop_monai",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'medaug.transforms' has no attribute {name!r}")

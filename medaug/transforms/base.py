@@ -362,8 +362,17 @@ class SpatialTransform(Transform):
         """How this transform interpolates; None for exact voxel-to-voxel maps."""
         return None
 
+    def prefilter(self, sample: Sample, parameters: Any) -> Sample:
+        """Filter voxel values before resampling (anti-aliasing); the default changes nothing.
+
+        Only called on transforms with ``needs_data`` True, which start a new
+        fused run, so the filter sees this transform's actual input.
+        """
+        return sample
+
     def apply(self, sample: Sample, parameters: Any) -> Sample:
         """Resample every field of ``sample`` along this transform's plan."""
+        sample = self.prefilter(sample, parameters)
         plan = self.plan(parameters, Grid.of(sample.reference))
         return resample_sample(sample, plan, self.resampling or Resampling())
 

@@ -6,9 +6,9 @@ choices from ``rng`` first, then the chosen leaves run in order through
 :func:`run_leaves`. There, consecutive spatial leaves are *fused*: their
 plans chain into one coordinate map, and each field is interpolated once at
 the end of the run (see :mod:`medaug.transforms.functional.coordinates`).
-Fusion stops at any non-spatial leaf, at a leaf whose parameters need voxel
-values (``needs_data``, such as a foreground crop), and where two leaves ask
-for different :class:`~medaug.transforms.functional.resample.Resampling`.
+Fusion stops at any non-spatial leaf, at a leaf that needs voxel values
+(``needs_data``: a foreground crop, or an anti-aliasing filter applied by
+its ``prefilter``), and where two leaves ask for different :class:`~medaug.transforms.functional.resample.Resampling`.
 
 While a run is being fused, a spatial leaf samples its parameters from a
 placeholder sample whose image and label fields have the fused output's
@@ -291,6 +291,8 @@ def run_leaves(
         view = _placeholder(current, grid) if run.plans else current
         parameters = leaf.sample_parameters(rng, view)
         twin = leaf.deterministic(parameters) if leaf.is_random else leaf
+        if leaf.needs_data:
+            current = twin.prefilter(current, parameters)
         if not run.accepts(twin.resampling):
             current = run.flush(current)
         run.add(twin.plan(parameters, grid), leaf.record(parameters), twin.resampling)

@@ -15,7 +15,7 @@ spatial transforms resample the data once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,8 @@ from medaug.core.geometry import Geometry
 
 __all__ = [
     "AffineMap",
+    "apply_affine_channels_first",
+    "grid_from_affine",
     "DisplacementMap",
     "Grid",
     "SpatialPlan",
@@ -110,10 +112,16 @@ class DisplacementMap:
         grid it takes the value at the nearest border sample.
     grid : Grid
         Where ``displacement`` is sampled.
+    exact : callable, optional
+        ``exact(matrix, shape)`` returns ``u`` ``(n, *shape)`` at the points
+        ``matrix @ [index, 1]`` of a grid of ``shape`` without interpolating
+        the sampled field, or None where it cannot (a B-spline evaluates
+        itself exactly on the grid it was built for).
     """
 
     displacement: torch.Tensor
     grid: Grid
+    exact: Callable[[np.ndarray, tuple[int, ...]], torch.Tensor | None] | None = None
 
     def __post_init__(self) -> None:
         expected = (self.grid.ndim, *self.grid.shape)
@@ -122,24 +130,40 @@ class DisplacementMap:
                 f"`displacement` must have shape {expected}, got {tuple(self.displacement.shape)}"
             )
 
-    def evaluate(self, points: torch.Tensor) -> torch.Tensor:
-        """Return ``u`` at physical points ``(..., n)`` (mm)."""
+    def normalising_matrix(self) -> np.ndarray:
+        """Return the affine from physical mm to grid_sample coordinates of the field (array order)."""
         n = self.grid.ndim
-        flat = points.reshape(-1, n)
-        to_index = np.linalg.inv(self.grid.geometry.affine)
         size = np.asarray(self.grid.shape, dtype=np.float64)
         # Index i maps to 2 i / (size - 1) - 1 (align_corners=True); a single
         # sample along an axis is constant, so any normalised value works.
         scale = np.where(size > 1, 2.0 / np.maximum(size - 1, 1), 0.0)
         normalise = np.diag(np.append(scale, 1.0))
         normalise[:n, n] = np.where(size > 1, -1.0, 0.0)
-        matrix = torch.as_tensor(normalise @ to_index, dtype=flat.dtype, device=flat.device)
-        normalised = flat @ matrix[:n, :n].T + matrix[:n, n]
+        return normalise @ np.linalg.inv(self.grid.geometry.affine)
+
+    def sample(self, normalised: torch.Tensor) -> torch.Tensor:
+        """Interpolate the field at normalised coordinates ``(*shape, n)`` (array order) -> ``(n, *shape)``."""
+        n = self.grid.ndim
+        shape = normalised.shape[:-1]
         # grid_sample reads the last coordinate as the first array axis.
         sample_grid = normalised.flip(-1).reshape((1,) + (1,) * (n - 1) + (-1, n))
-        field = self.displacement.to(device=flat.device, dtype=flat.dtype)[None]
+        field = self.displacement.to(device=normalised.device, dtype=normalised.dtype)[None]
         values = F.grid_sample(field, sample_grid, mode="bilinear", padding_mode="border", align_corners=True)
-        return values.reshape(n, -1).T.reshape(points.shape)
+        return values.reshape(n, *shape)
+
+    def evaluate(self, points: torch.Tensor) -> torch.Tensor:
+        """Return ``u`` at physical points ``(..., n)`` (mm)."""
+        normalised = AffineMap(self.normalising_matrix()).apply(points)
+        return torch.movedim(self.sample(normalised), 0, -1)
+
+    def evaluate_on_grid(self, matrix: np.ndarray, shape: tuple[int, ...], *, dtype, device) -> torch.Tensor:
+        """Return ``u`` ``(n, *shape)`` at the points ``matrix @ [index, 1]`` of a grid."""
+        if self.exact is not None:
+            values = self.exact(matrix, shape)
+            if values is not None:
+                return values.to(dtype=dtype, device=device)
+        normalised = grid_from_affine(self.normalising_matrix() @ matrix, shape, dtype=dtype, device=device)
+        return self.sample(torch.movedim(normalised, 0, -1))
 
     def apply(self, points: torch.Tensor) -> torch.Tensor:
         """Map points ``(..., n)`` in mm."""
@@ -154,6 +178,41 @@ class DisplacementMap:
 
 
 CoordinateMap = AffineMap | DisplacementMap
+
+
+def grid_from_affine(matrix: np.ndarray, shape: Sequence[int], *, dtype, device) -> torch.Tensor:
+    """Return ``matrix @ [index, 1]`` at every index of ``shape``, channels first ``(n, *shape)``.
+
+    Built by broadcasting one row vector per axis, which costs a few passes
+    over the output instead of a matrix product per voxel.
+    """
+    n = len(shape)
+    axes = []
+    for j, size in enumerate(shape):
+        view = [1] * n
+        view[j] = size
+        axes.append(torch.arange(size, dtype=dtype, device=device).reshape(view))
+    components = torch.empty((matrix.shape[0] - 1, *shape), dtype=dtype, device=device)
+    for k in range(matrix.shape[0] - 1):
+        value = torch.full((1,) * n, float(matrix[k, n]), dtype=dtype, device=device)
+        for j in range(n):
+            if matrix[k, j] != 0.0:
+                value = value + float(matrix[k, j]) * axes[j]
+        components[k] = value
+    return components
+
+
+def apply_affine_channels_first(points: torch.Tensor, matrix: np.ndarray) -> torch.Tensor:
+    """Map points stored channels first ``(n, *shape)`` through a homogeneous matrix."""
+    n = points.shape[0]
+    result = torch.empty((matrix.shape[0] - 1, *points.shape[1:]), dtype=points.dtype, device=points.device)
+    for k in range(matrix.shape[0] - 1):
+        row = result[k]
+        row.fill_(float(matrix[k, n]))
+        for j in range(n):
+            if matrix[k, j] != 0.0:
+                row.add_(points[j], alpha=float(matrix[k, j]))
+    return result
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,6 +26,8 @@ from medaug.transforms.functional.coordinates import (
     AffineMap,
     Grid,
     SpatialPlan,
+    apply_affine_channels_first,
+    grid_from_affine,
     map_points_forward,
 )
 from medaug.transforms.functional.cubic import grid_sample_cubic_3d
@@ -83,24 +86,6 @@ class Resampling:
             )
 
 
-def _grid_from_affine(matrix: np.ndarray, shape: tuple[int, ...], dtype, device) -> torch.Tensor:
-    """Return ``matrix @ [index, 1]`` for every index of ``shape`` as ``(*shape, n)``."""
-    n = len(shape)
-    axes = []
-    for j, size in enumerate(shape):
-        view = [1] * n
-        view[j] = size
-        axes.append(torch.arange(size, dtype=dtype, device=device).reshape(view))
-    components = []
-    for k in range(matrix.shape[0] - 1):
-        value = torch.full((1,) * n, float(matrix[k, n]), dtype=dtype, device=device)
-        for j in range(n):
-            if matrix[k, j] != 0.0:
-                value = value + float(matrix[k, j]) * axes[j]
-        components.append(value.expand(shape))
-    return torch.stack(components, dim=-1)
-
-
 def _index_to_normalised(grid: Grid) -> np.ndarray:
     """Affine from array indices to grid_sample's normalised coordinates (align_corners=False)."""
     size = np.asarray(grid.shape, dtype=np.float64)
@@ -139,17 +124,35 @@ def sampling_grid(plan: SpatialPlan, source: Grid, *, dtype, device) -> torch.Te
     """Return grid_sample's normalised sampling grid ``(*output.shape, n)`` for ``source``.
 
     The last axis is in grid_sample's order (x = last array axis first).
+    Affine maps are folded into matrices and only applied to the voxels
+    once; the points are materialised only at the first displacement map.
     """
     output = plan.output
+    n = output.ndim
     to_normalised = _index_to_normalised(source) @ np.linalg.inv(source.geometry.affine)
-    index_map = _index_map(plan, source)
-    if index_map is not None:
-        matrix = _index_to_normalised(source) @ index_map
-        return _grid_from_affine(matrix, output.shape, dtype, device).flip(-1)
-    points = _grid_from_affine(output.geometry.affine, output.shape, dtype, device)
+    lazy = output.geometry.affine  # points = lazy @ [index, 1] until materialised
+    points = None
+    pending = np.eye(n + 1)  # affine still to apply to materialised points
     for coordinate_map in plan.maps:
-        points = coordinate_map.apply(points)
-    return AffineMap(to_normalised).apply(points).flip(-1)
+        if isinstance(coordinate_map, AffineMap):
+            if points is None:
+                lazy = coordinate_map.matrix @ lazy
+            else:
+                pending = coordinate_map.matrix @ pending
+            continue
+        if points is None:
+            shift = coordinate_map.evaluate_on_grid(lazy, output.shape, dtype=dtype, device=device)
+            points = grid_from_affine(lazy, output.shape, dtype=dtype, device=device).add_(shift)
+        else:
+            points = apply_affine_channels_first(points, pending)
+            pending = np.eye(n + 1)
+            points = points + torch.movedim(coordinate_map.evaluate(torch.movedim(points, 0, -1)), -1, 0)
+    if points is None:
+        normalised = grid_from_affine(to_normalised @ lazy, output.shape, dtype=dtype, device=device)
+    else:
+        normalised = apply_affine_channels_first(points, to_normalised @ pending)
+    # grid_sample wants the coordinates last, first array axis last.
+    return torch.movedim(normalised.flip(0), 0, -1)
 
 
 def _padding_mode(padding: str | float) -> tuple[str, float]:
@@ -253,7 +256,9 @@ def resample_labels(data: torch.Tensor, grid: torch.Tensor, *, interpolation: st
     return best_label
 
 
-def _resample_grid_field(field: GridField, plan: SpatialPlan, resampling: Resampling) -> GridField:
+def _resample_grid_field(
+    field: GridField, plan: SpatialPlan, resampling: Resampling, cache: dict[Any, torch.Tensor]
+) -> GridField:
     source = Grid.of(field)
     index_map = _index_map(plan, source)
     if _is_exact(index_map):
@@ -261,7 +266,11 @@ def _resample_grid_field(field: GridField, plan: SpatialPlan, resampling: Resamp
         data = _gather_exact(field.data, index_map, plan.output.shape, padding)
         return field.replace(data=data, geometry=plan.output.geometry)
     dtype = field.data.dtype if field.data.dtype == torch.float64 else torch.float32
-    grid = sampling_grid(plan, source, dtype=dtype, device=field.data.device)
+    key = (source, dtype, field.data.device)
+    if key not in cache:
+        # Fields on the same grid (an image and its label map) share one sampling grid.
+        cache[key] = sampling_grid(plan, source, dtype=dtype, device=field.data.device)
+    grid = cache[key]
     if isinstance(field, LabelMap):
         data = resample_labels(field.data, grid, interpolation=resampling.label_interpolation)
     else:
@@ -280,9 +289,10 @@ def resample_sample(sample: Sample, plan: SpatialPlan, resampling: Resampling) -
         For fields that cannot be moved in image space (k-space, sinograms).
     """
     changed = {}
+    cache: dict[Any, torch.Tensor] = {}
     for name, field in sample.items():
         if isinstance(field, (Image, LabelMap)):
-            changed[name] = _resample_grid_field(field, plan, resampling)
+            changed[name] = _resample_grid_field(field, plan, resampling, cache)
         elif isinstance(field, Boxes):
             corners = map_points_forward(plan.maps, field.corners())
             changed[name] = Boxes.from_corners(corners, field.ndim)
