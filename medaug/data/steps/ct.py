@@ -1,15 +1,13 @@
-"""The ``ct`` simulation step: a monochromatic low-dose CT scan of an image in Hounsfield units.
+"""The ``ct`` simulation step: a lower-dose CT scan of an image in Hounsfield units.
 
-Wraps :mod:`medaug.physics.ct` and :mod:`medaug.phantoms`: the image (HU)
-becomes attenuation ``mu = mu_water + HU (mu_water - mu_air) / 1000``
-(1/cm, at ``energy_kev``, the inverse of
-:func:`medaug.phantoms.hounsfield_units`), a parallel- or fan-beam Joseph
-projector gives the line integrals, :func:`~medaug.physics.ct.acquisition.simulate_transmission`
-draws Poisson counts (plus electronic noise) at the full dose ``i0`` and at
-``dose_fraction * i0``, and filtered back-projection reconstructs both. A
-3-D image ``(D, H, W)`` is scanned slice by slice (axial fan or parallel
-beam). The step adds ``sinogram`` (low-dose line integrals), ``low_dose``
-and ``full_dose`` (FBP images in HU).
+Wraps :func:`medaug.physics.ct.lowdose.simulate_low_dose`: the image (HU)
+is converted to attenuation, projected (parallel or fan beam, Joseph's
+method), given quantum and electronic noise at ``dose_fraction * i0``
+incident photons and reconstructed by filtered back-projection. A 3-D image
+``(D, H, W)`` is scanned slice by slice. The step adds ``sinogram`` (noisy
+line integrals), ``low_dose`` (the noisy reconstruction, HU) and
+``reference`` (the noiseless reconstruction of the same projections, HU,
+with the same resolution, so ``low_dose - reference`` is the noise alone).
 """
 
 from __future__ import annotations
@@ -25,9 +23,6 @@ from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig,
 
 __all__ = ["CTSimulation"]
 
-_MM_PER_CM = 10.0
-
-
 @register_step("simulation", "ct")
 class CTSimulation(StepConfig):
     """Options of the low-dose CT scan.
@@ -37,7 +32,8 @@ class CTSimulation(StepConfig):
     to cover the image diagonal at the pixel spacing); ``i0`` incident photons
     per element and view at full dose; ``dose_fraction`` in (0, 1] (a range
     ``[low, high]`` draws it per sample, log-uniformly);
-    ``electronic_noise_std`` in counts; ``filter`` the FBP kernel. With
+    ``electronic_noise_std`` in counts; ``filter`` the FBP kernel;
+    ``mu_water_per_cm`` the attenuation of water for the HU conversion. With
     ``use_factors``, a sampling factor ``dose_fraction`` overrides the option.
     """
 
@@ -49,8 +45,8 @@ class CTSimulation(StepConfig):
     detector_spacing_mm: float | None = pydantic.Field(None, gt=0)
     source_to_isocenter_mm: float = pydantic.Field(595.0, gt=0)
     source_to_detector_mm: float = pydantic.Field(1085.6, gt=0)
-    energy_kev: float = pydantic.Field(70.0, ge=10, le=200)
-    i0: float = pydantic.Field(1e5, gt=0)
+    mu_water_per_cm: float = pydantic.Field(0.195, gt=0)
+    i0: float = pydantic.Field(2e5, gt=0)
     dose_fraction: float | tuple[float, float] = 0.25
     electronic_noise_std: float = pydantic.Field(0.0, ge=0)
     filter: Literal["ramp", "shepp-logan", "cosine", "hann"] = "ramp"
@@ -83,7 +79,7 @@ class CTSimulation(StepConfig):
                 raise SpecError(f"{self.detectors} detectors cannot cover an image of {list(shape[-2:])} pixels "
                                 "at the pixel spacing; raise `detectors` or set `detector_spacing_mm`", key="detectors")
         return {**spec, "sinogram": FieldSpec("Sinogram", 1, None),
-                "low_dose": FieldSpec("Image", 1, shape), "full_dose": FieldSpec("Image", 1, shape)}
+                "low_dose": FieldSpec("Image", 1, shape), "reference": FieldSpec("Image", 1, shape)}
 
     def build(self, context: BuildContext) -> Any:
         return self.simulate
@@ -105,49 +101,33 @@ class CTSimulation(StepConfig):
         import torch
 
         from medaug.core.seeding import torch_generator
-        from medaug.phantoms import linear_attenuation
-        from medaug.physics.ct import FanBeamProjector, ParallelBeamProjector, fbp
-        from medaug.physics.ct.acquisition import simulate_transmission
+        from medaug.physics.ct.lowdose import simulate_low_dose
 
         field = sample[self.image_field]
         if not isinstance(field, Image) or field.num_channels != 1:
             raise ValueError(f"the ct step needs a 1-channel Image {self.image_field!r} in HU, got {field!r}")
-        hu = field.data[0].to(torch.float64)
-        plane = tuple(hu.shape[-2:])
+        hounsfield = field.data[0].to(torch.float32)
+        plane = tuple(hounsfield.shape[-2:])
         spacing = tuple(float(s) for s in field.geometries[0].spacing[-2:])
-        mu_water = float(linear_attenuation("water", self.energy_kev))
-        mu_air = float(linear_attenuation("air", self.energy_kev))
-        mu_per_mm = (mu_water + hu * (mu_water - mu_air) / 1000.0).clamp_min(0.0) / _MM_PER_CM
-
         geometry = self._geometry(plane, spacing)
-        projector_class = ParallelBeamProjector if self.beam == "parallel" else FanBeamProjector
-        projector = projector_class(geometry, plane, spacing_mm=spacing, check_field_of_view=False)
-        clean = projector(mu_per_mm)  # line integrals, dimensionless
         dose = self._dose(sample, rng)
-        generator = torch_generator(rng)
-        full, _ = simulate_transmission(clean, self.i0, generator=generator,
-                                        electronic_noise_std=self.electronic_noise_std)
-        low, report = simulate_transmission(clean, self.i0 * dose, generator=generator,
-                                            electronic_noise_std=self.electronic_noise_std)
+        result = simulate_low_dose(
+            hounsfield, dose_fraction=dose, generator=torch_generator(rng), spacing_mm=spacing,
+            full_dose_i0=self.i0, electronic_noise_std=self.electronic_noise_std, geometry=geometry,
+            filter=self.filter, mu_water_per_cm=self.mu_water_per_cm,
+        )
 
-        def to_hu(line_integrals: torch.Tensor) -> torch.Tensor:
-            mu = fbp(line_integrals, geometry, plane, spacing_mm=spacing, filter=self.filter) * _MM_PER_CM
-            return (1000.0 * (mu - mu_water) / (mu_water - mu_air)).to(torch.float32)
-
-        sinogram = low.to(torch.float32)
-        if sinogram.ndim == 3:  # (D, views, detectors): slices become channels
-            sinogram_field = Sinogram(sinogram, angles_deg=torch.tensor(geometry.angles_deg),
-                                      detector_spacing_mm=geometry.detector_spacing_mm, geometry=field.geometry)
-        else:
-            sinogram_field = Sinogram(sinogram[None], angles_deg=torch.tensor(geometry.angles_deg),
-                                      detector_spacing_mm=geometry.detector_spacing_mm, geometry=field.geometry)
+        sinogram = result.line_integrals.to(torch.float32)
+        sinogram = sinogram if sinogram.ndim == 3 else sinogram[None]  # slices of a volume become channels
         fields = {
-            "sinogram": sinogram_field,
-            "low_dose": Image(to_hu(low)[None], geometry=field.geometry),
-            "full_dose": Image(to_hu(full)[None], geometry=field.geometry),
+            "sinogram": Sinogram(sinogram, angles_deg=torch.tensor(geometry.angles_deg),
+                                 detector_spacing_mm=geometry.detector_spacing_mm, geometry=field.geometry),
+            "low_dose": Image(result.hounsfield.to(torch.float32)[None], geometry=field.geometry),
+            "reference": Image(result.reference_hounsfield.to(torch.float32)[None], geometry=field.geometry),
         }
         parameters = {"beam": self.beam, "views": self.views, "detectors": geometry.n_detectors,
-                      "i0": self.i0, "dose_fraction": dose, "starved_rays": report.starved_rays}
+                      "i0": self.i0, "dose_fraction": dose, "starved_rays": result.report.starved_rays,
+                      "floored_pixels": result.floored_pixels}
         return sample.replace(fields, record=TransformRecord("ct", parameters))
 
     def _dose(self, sample: Sample, rng: np.random.Generator) -> float:
