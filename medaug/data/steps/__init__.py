@@ -12,3 +12,4 @@ from medaug.data import writers as _writers  # noqa: E402,F401
 # Steps that wrap other subpackages import them only when a config names them.
 register_lazy_step("simulation", "mri", "medaug.data.steps.mri:MRISimulation")
 register_lazy_step("simulation", "ct", "medaug.data.steps.ct:CTSimulation")
+register_lazy_step("source", "phantom", "medaug.data.steps.phantoms:PhantomSource")
