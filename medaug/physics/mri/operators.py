@@ -1,0 +1,127 @@
+"""The Cartesian multi-coil acquisition operator ``A = M F S``.
+
+``S`` multiplies the object by each coil sensitivity, ``F`` is the centred
+orthonormal FFT over the spatial axes, and ``M`` keeps the sampled k-space
+locations (zeros elsewhere). Images are shaped ``(*batch, *spatial)`` and
+k-space ``(*batch, C, *spatial)``; any number of leading batch axes (for
+example ``(B,)`` or ``(B, 1)``) is allowed.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from medaug.physics.mri.fft import check_complex, fftnc, ifftnc
+from medaug.physics.operators import LinearOperator
+
+__all__ = ["MRIAcquisition"]
+
+
+class MRIAcquisition(LinearOperator):
+    """Multi-coil Cartesian MRI forward model ``y = M F (S x)``.
+
+    Parameters
+    ----------
+    coil_sensitivities : complex tensor, (C, *spatial) or (B, C, *spatial), optional
+        Coil maps; None means one coil of unit sensitivity (``C = 1``).
+    mask : bool tensor, optional
+        Sampled k-space locations, broadcastable to ``(*batch, C, *spatial)``
+        (for example ``(W,)`` for lines along the last axis, or
+        ``(H, W)``); None means fully sampled.
+    spatial_ndim : {2, 3}, default 2
+        Number of spatial (transformed) axes.
+
+    Examples
+    --------
+    >>> op = MRIAcquisition(torch.ones(2, 4, 4, dtype=torch.complex64))
+    >>> op(torch.ones(4, 4, dtype=torch.complex64)).shape
+    torch.Size([2, 4, 4])
+    """
+
+    def __init__(
+        self,
+        coil_sensitivities: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        *,
+        spatial_ndim: int = 2,
+    ) -> None:
+        if spatial_ndim not in (2, 3):
+            raise ValueError(f"`spatial_ndim` must be 2 or 3, got {spatial_ndim}")
+        self.spatial_ndim = spatial_ndim
+        self.axes = tuple(range(-spatial_ndim, 0))
+        if coil_sensitivities is not None:
+            check_complex(coil_sensitivities, "coil_sensitivities")
+            if coil_sensitivities.ndim not in (spatial_ndim + 1, spatial_ndim + 2):
+                raise ValueError(
+                    f"`coil_sensitivities` must be shaped (C, *spatial) or (B, C, *spatial) with "
+                    f"{spatial_ndim} spatial axes, got {tuple(coil_sensitivities.shape)}"
+                )
+        self.coil_sensitivities = coil_sensitivities
+        if mask is not None:
+            if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+                raise TypeError(f"`mask` must be a bool tensor, got {getattr(mask, 'dtype', type(mask))}")
+            if coil_sensitivities is not None:
+                _check_broadcast(mask.shape, coil_sensitivities.shape, "mask", "coil_sensitivities")
+        self.mask = mask
+
+    @property
+    def num_coils(self) -> int:
+        """Number of receive coils."""
+        if self.coil_sensitivities is None:
+            return 1
+        return int(self.coil_sensitivities.shape[-self.spatial_ndim - 1])
+
+    def _check_image(self, x: torch.Tensor) -> None:
+        check_complex(x, "x")
+        if x.ndim < self.spatial_ndim:
+            raise ValueError(
+                f"`x` must have at least {self.spatial_ndim} spatial axes, got shape {tuple(x.shape)}"
+            )
+        if self.coil_sensitivities is not None:
+            expected = tuple(self.coil_sensitivities.shape[-self.spatial_ndim :])
+            if tuple(x.shape[-self.spatial_ndim :]) != expected:
+                raise ValueError(
+                    f"`x` spatial shape {tuple(x.shape[-self.spatial_ndim:])} does not match the "
+                    f"coil sensitivities {expected}"
+                )
+
+    def _apply_mask(self, k: torch.Tensor) -> torch.Tensor:
+        if self.mask is None:
+            return k
+        _check_broadcast(self.mask.shape, k.shape, "mask", "k-space")
+        zero = torch.zeros((), dtype=k.dtype, device=k.device)
+        return torch.where(self.mask.to(k.device), k, zero)
+
+    def coil_images(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ``S x`` shaped ``(*batch, C, *spatial)``."""
+        self._check_image(x)
+        expanded = x.unsqueeze(-self.spatial_ndim - 1)
+        if self.coil_sensitivities is None:
+            return expanded
+        return expanded * self.coil_sensitivities.to(x.device)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Return masked multi-coil k-space ``M F S x``."""
+        return self._apply_mask(fftnc(self.coil_images(x), self.axes))
+
+    def adjoint(self, y: torch.Tensor) -> torch.Tensor:
+        """Return ``S^H F^H M y``: the coil-combined zero-filled image."""
+        check_complex(y, "y")
+        if y.ndim < self.spatial_ndim + 1:
+            raise ValueError(
+                f"`y` must be shaped (*batch, C, *spatial), got shape {tuple(y.shape)}"
+            )
+        images = ifftnc(self._apply_mask(y), self.axes)
+        if self.coil_sensitivities is not None:
+            images = images * torch.conj(self.coil_sensitivities.to(y.device))
+        return images.sum(dim=-self.spatial_ndim - 1)
+
+
+def _check_broadcast(shape_a: torch.Size, shape_b: torch.Size, name_a: str, name_b: str) -> None:
+    try:
+        torch.broadcast_shapes(shape_a, shape_b)
+    except RuntimeError as error:
+        raise ValueError(
+            f"`{name_a}` shape {tuple(shape_a)} does not broadcast to the {name_b} shape "
+            f"{tuple(shape_b)}"
+        ) from error
