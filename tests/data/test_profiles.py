@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -46,6 +47,16 @@ def test_every_profile_names_a_listed_reference(library):
             assert library.reference(source).citation
 
 
+def test_reference_dois_are_well_formed(library):
+    # A DOI is "10.", a registrant code of 4-9 digits, "/" and a suffix without spaces.
+    keys = [*library.mri.references, *library.ct.references, *library.population["references"]]
+    dois = {key: library.reference(key).doi for key in keys}
+    assert any(dois.values())
+    for key, doi in dois.items():
+        if doi is not None:
+            assert re.fullmatch(r"10\.\d{4,9}/\S+", doi), f"{key}: {doi!r}"
+
+
 def test_required_field_strengths(library):
     assert library.field_strengths_t == (0.55, 1.5, 3.0, 7.0)
 
@@ -67,8 +78,8 @@ def test_coils_span_8_to_64_channels_both_geometries(library):
 @pytest.mark.parametrize(
     ("tr_ms", "te_ms", "ti_ms", "flip_deg"),
     [
-        (2300.0, 2.98, 900.0, 9.0),  # ADNI 3 T MPRAGE (Jack et al. 2008)
-        (2400.0, 3.6, 1000.0, 8.0),  # ADNI 1.5 T MPRAGE (Jack et al. 2008)
+        (2300.0, 2.98, 900.0, 9.0),  # ADNI 3 T MPRAGE, Siemens protocol
+        (2400.0, 3.6, 1000.0, 8.0),  # ADNI 1.5 T MPRAGE, Siemens protocol
     ],
 )
 def test_adni_mprage_lies_in_t1_ir_gre(library, tr_ms, te_ms, ti_ms, flip_deg):
