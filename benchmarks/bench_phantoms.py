@@ -1,0 +1,137 @@
+"""Speed of phantom rasterisation and analytic k-space: medaug against phantominator and sigpy.
+
+Run from the repository root with the benchmark environment:
+
+    OMP_NUM_THREADS=1 .venv-bench/bin/python -m benchmarks.bench_phantoms
+
+Rasterisation: the modified 3D Shepp-Logan phantom (10 ellipsoids) at 128^3
+and 256^3, one sample per voxel (no partial volume, as the peers do).
+k-space: the analytic transform of the 2D modified Shepp-Logan phantom at
+256^2 = 65,536 arbitrary locations. Times are medians of repeated calls on
+one thread; the table is written to docs/benchmarks/phantoms.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "phantoms.md"
+
+
+def _time(function, repeats: int) -> float:
+    function()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _raster_rows(size: int, repeats: int) -> list[tuple[str, str, float]]:
+    import sigpy
+    from phantominator import shepp_logan as phantominator_shepp_logan
+
+    from medaug.phantoms import shepp_logan
+
+    phantom = shepp_logan("modified_3d", scale_mm=1.0)
+    task = f"rasterise 3D Shepp-Logan {size}^3"
+    rows = [
+        (task, "medaug (torch, float32)",
+         _time(lambda: phantom.rasterize((size,) * 3, 2.0), repeats)),
+        (task, "phantominator 0.7 (numpy, float64)",
+         _time(lambda: phantominator_shepp_logan((size, size, size)), repeats)),
+        (task, "sigpy 0.1.27 (numpy, float32)",
+         _time(lambda: sigpy.shepp_logan((size,) * 3, dtype=np.float32), repeats)),
+    ]
+    return rows
+
+
+def _kspace_rows(repeats: int) -> list[tuple[str, str, float]]:
+    from phantominator import kspace_shepp_logan
+
+    from medaug.phantoms import shepp_logan
+
+    n = 256
+    phantom = shepp_logan("modified_2d", scale_mm=1.0)
+    frequencies = (np.arange(n) - n // 2) / 2.0  # cycles per unit, FOV [-1, 1)
+    ky, kx = np.meshgrid(frequencies, frequencies, indexing="ij")
+    k64 = np.stack([kx, ky], axis=-1).reshape(-1, 2)
+    k32 = k64.astype(np.float32)
+    task = "analytic k-space, 2D Shepp-Logan, 256^2 points"
+    return [
+        (task, "medaug (float64)", _time(lambda: phantom.kspace(k64), repeats)),
+        (task, "medaug (float32)", _time(lambda: phantom.kspace(k32), repeats)),
+        (task, "phantominator 0.7 kspace_shepp_logan",
+         _time(lambda: kspace_shepp_logan(kx.ravel(), ky.ravel()), repeats)),
+    ]
+
+
+def inverse_crime_gap(n: int = 256, fov_mm: float = 256.0) -> list[tuple[int, float, float]]:
+    """Return (supersample, error vs F, error vs F sinc sinc) of a raster's DFT, relative L2.
+
+    The modified 2D Shepp-Logan phantom (scale 120 mm) is rasterised on an
+    n x n grid over ``fov_mm`` and its centred DFT times the pixel area is
+    compared with the analytic k-space on the same Cartesian grid.
+    """
+    from medaug.phantoms import shepp_logan
+
+    spacing = fov_mm / n
+    phantom = shepp_logan("modified_2d", scale_mm=120.0)
+    frequencies = (np.arange(n) - n // 2) / fov_mm
+    ky, kx = np.meshgrid(frequencies, frequencies, indexing="ij")
+    analytic = phantom.kspace(np.stack([kx, ky], axis=-1))
+    averaged = analytic * np.sinc(kx * spacing) * np.sinc(ky * spacing)
+    results = []
+    for supersample in (1, 2, 4, 8, 16):
+        image = phantom.rasterize((n, n), fov_mm, supersample=supersample, dtype=torch.float64)
+        dft = np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(image.numpy()[0]))) * spacing**2
+        results.append((
+            supersample,
+            float(np.linalg.norm(dft - analytic) / np.linalg.norm(analytic)),
+            float(np.linalg.norm(dft - averaged) / np.linalg.norm(averaged)),
+        ))
+    return results
+
+
+def main() -> None:
+    """Time the peers side by side and write the markdown table."""
+    torch.set_num_threads(1)
+    rows = _raster_rows(128, repeats=3) + _raster_rows(256, repeats=1) + _kspace_rows(repeats=5)
+
+    machine = f"{platform.machine()} {platform.processor() or ''}".strip()
+    lines = [
+        "# Phantom benchmarks",
+        "",
+        f"Machine: {machine}, {os.cpu_count()} cores (2-core VM, CPU only), torch "
+        f"{torch.__version__} on 1 thread, OMP_NUM_THREADS=1.",
+        "",
+        "Command: `OMP_NUM_THREADS=1 .venv-bench/bin/python -m benchmarks.bench_phantoms`",
+        "",
+        "Ratio is each row's time over the first medaug row of its task (above 1: slower than "
+        "that row). Median of 3 calls "
+        "at 128^3 and 5 for k-space; 256^3 is timed once after a warm-up call.",
+        "",
+        "| task | implementation | time (s) | ratio to medaug |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    reference: dict[str, float] = {}
+    for task, name, seconds in rows:
+        if name.startswith("medaug") and task not in reference:
+            reference[task] = seconds
+        ratio = seconds / reference[task]
+        lines.append(f"| {task} | {name} | {seconds:.3f} | {ratio:.2f} |")
+        print(f"{task:50s} {name:40s} {seconds:9.3f} s  x{ratio:.2f}")
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
