@@ -33,7 +33,10 @@ class CTSimulation(StepConfig):
     per element and view at full dose; ``dose_fraction`` in (0, 1] (a range
     ``[low, high]`` draws it per sample, log-uniformly);
     ``electronic_noise_std`` in counts; ``filter`` the FBP kernel;
-    ``mu_water_per_cm`` the attenuation of water for the HU conversion. With
+    ``mu_water_per_cm`` the attenuation of water for the HU conversion.
+    ``replace_image`` makes the low-dose image the image field (to train on
+    what the scanner returns); ``keep_sinogram: false`` drops the sinogram,
+    so spatial augmentation can follow. With
     ``use_factors``, a sampling factor ``dose_fraction`` overrides the option.
     """
 
@@ -50,6 +53,8 @@ class CTSimulation(StepConfig):
     dose_fraction: float | tuple[float, float] = 0.25
     electronic_noise_std: float = pydantic.Field(0.0, ge=0)
     filter: Literal["ramp", "shepp-logan", "cosine", "hann"] = "ramp"
+    replace_image: bool = False
+    keep_sinogram: bool = True
     use_factors: bool = True
 
     @pydantic.field_validator("dose_fraction")
@@ -78,8 +83,10 @@ class CTSimulation(StepConfig):
             if self.detectors < max(shape[-2:]):
                 raise SpecError(f"{self.detectors} detectors cannot cover an image of {list(shape[-2:])} pixels "
                                 "at the pixel spacing; raise `detectors` or set `detector_spacing_mm`", key="detectors")
-        return {**spec, "sinogram": FieldSpec("Sinogram", 1, None),
-                "low_dose": FieldSpec("Image", 1, shape), "reference": FieldSpec("Image", 1, shape)}
+        out = {**spec, "low_dose": FieldSpec("Image", 1, shape), "reference": FieldSpec("Image", 1, shape)}
+        if self.keep_sinogram:
+            out["sinogram"] = FieldSpec("Sinogram", 1, None)
+        return out
 
     def build(self, context: BuildContext) -> Any:
         return self.simulate
@@ -125,6 +132,10 @@ class CTSimulation(StepConfig):
             "low_dose": Image(result.hounsfield.to(torch.float32)[None], geometry=field.geometry),
             "reference": Image(result.reference_hounsfield.to(torch.float32)[None], geometry=field.geometry),
         }
+        if self.replace_image:
+            fields[self.image_field] = fields["low_dose"]
+        if not self.keep_sinogram:
+            del fields["sinogram"]
         parameters = {"beam": self.beam, "views": self.views, "detectors": geometry.n_detectors,
                       "i0": self.i0, "dose_fraction": dose, "starved_rays": result.report.starved_rays,
                       "floored_pixels": result.floored_pixels}

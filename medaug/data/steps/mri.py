@@ -12,6 +12,7 @@ noise-free by default, the reference a reconstruction is scored against.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Literal
 
@@ -66,7 +67,11 @@ class MRISimulation(StepConfig):
     :class:`MaskOptions` and :class:`NoiseOptions` (an ``snr`` range
     ``[low, high]`` draws the SNR per sample, log-uniformly). With
     ``use_factors``, the sampling factors ``coil_channels``,
-    ``acceleration`` and ``snr`` override the options when present.
+    ``acceleration`` and ``snr`` override the options when present. With
+    ``replace_image``, the image field becomes the acquired image: the root
+    sum of squares of the zero-filled, noisy coil images (for training a
+    model on what the scanner returns); ``keep_kspace: false`` drops the
+    k-space afterwards, so spatial augmentation can follow.
     """
 
     type: Literal["mri"] = "mri"
@@ -76,6 +81,8 @@ class MRISimulation(StepConfig):
     mask: MaskOptions | None = MaskOptions()
     noise: NoiseOptions | None = None
     reference: Literal["clean", "noisy"] = "clean"
+    replace_image: bool = False
+    keep_kspace: bool = True
     use_factors: bool = True
 
     def output_spec(self, spec: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
@@ -86,8 +93,10 @@ class MRISimulation(StepConfig):
         shape = image.spatial_shape
         if shape is not None and self.mask is not None and self.mask.type.endswith("_lines") and shape[-1] < 2:
             raise SpecError(f"line masks need >= 2 phase-encoding columns, got shape {list(shape)}", key="mask")
-        return {**spec, "kspace": FieldSpec("KSpace", self.coils, shape),
-                "reconstruction": FieldSpec("Image", 1, shape)}
+        out = {**spec, "reconstruction": FieldSpec("Image", 1, shape)}
+        if self.keep_kspace:
+            out["kspace"] = FieldSpec("KSpace", self.coils, shape)
+        return out
 
     def build(self, context: BuildContext) -> Any:
         return self.simulate
@@ -96,7 +105,6 @@ class MRISimulation(StepConfig):
         """Acquire ``sample[image_field]``; return the sample with ``kspace`` and ``reconstruction``."""
         import torch
 
-        from medaug.physics.mri import birdcage_sensitivities, normalize_sensitivities
         from medaug.physics.mri.noise import add_kspace_noise, sigma_from_snr
         from medaug.physics.mri.operators import MRIAcquisition
         from medaug.physics.mri.reconstruction import root_sum_of_squares, zero_filled
@@ -109,7 +117,7 @@ class MRISimulation(StepConfig):
         factors = (sample.metadata.get("factors") or {}) if self.use_factors else {}
         coils = int(factors.get("coil_channels", self.coils))
 
-        maps = normalize_sensitivities(birdcage_sensitivities(plane, coils, radius=self.coil_radius))
+        maps = _coil_maps(plane, coils, self.coil_radius)
         mask, mask_info = self._mask(plane, factors, rng)
         full = MRIAcquisition(maps)(image)  # (C, H, W) or (D, C, H, W)
         kspace = full * mask if mask is not None else full
@@ -121,12 +129,15 @@ class MRISimulation(StepConfig):
         if image.ndim == 3:
             kspace = kspace.movedim(1, 0)  # (C, D, H, W)
         geometry = field.geometry
-        fields = {
-            "kspace": KSpace(kspace.contiguous(), geometry=geometry, mask=mask),
-            "reconstruction": Image(reference.to(torch.float32)[None], geometry=geometry),
-        }
+        fields = {"reconstruction": Image(reference.to(torch.float32)[None], geometry=geometry)}
+        if self.replace_image:
+            acquired = root_sum_of_squares(zero_filled(kspace.movedim(0, 1) if image.ndim == 3 else kspace), coil_axis=-3)
+            fields[self.image_field] = Image(acquired.to(torch.float32)[None], geometry=geometry)
+        if self.keep_kspace:
+            fields["kspace"] = KSpace(kspace.contiguous(), geometry=geometry, mask=mask)
         parameters = {"coils": coils, "sigma": sigma, "snr": snr, **mask_info}
-        return sample.replace(fields, record=TransformRecord("mri", parameters))
+        updated = sample.replace(fields, record=TransformRecord("mri", parameters))
+        return updated if self.keep_kspace or "kspace" not in updated else updated.without("kspace")
 
     def _mask(self, plane: tuple[int, int], factors: dict[str, Any], rng: np.random.Generator) -> tuple[Any, dict[str, Any]]:
         from medaug.physics.mri import masks, poisson_disc_mask
@@ -157,3 +168,11 @@ class MRISimulation(StepConfig):
         if isinstance(snr, (tuple, list)):
             snr = float(math.exp(rng.uniform(math.log(snr[0]), math.log(snr[1]))))
         return float(sigma_from_snr(image, float(snr), definition=self.noise.definition)), float(snr)
+
+
+@functools.lru_cache(maxsize=16)
+def _coil_maps(plane: tuple[int, int], coils: int, radius: float) -> Any:
+    """Return normalised birdcage maps; they depend only on the grid, so each process builds them once."""
+    from medaug.physics.mri import birdcage_sensitivities, normalize_sensitivities
+
+    return normalize_sensitivities(birdcage_sensitivities(plane, coils, radius=radius))
