@@ -150,8 +150,8 @@ class CoilSensitivities:
 
         Each coil ``c`` at angle ``phi_c`` on a ring of radius 0.6 fov has a
         Gaussian magnitude ``exp(-|x - p_c|^2 / (2 w^2))`` with
-        ``w = width_fraction * fov`` and phase ``phi_c``; the maps are then
-        fitted with :meth:`from_maps` so that they are exact sums of
+        ``w = width_fraction * fov`` and phase ``phi_c``. The maps are then
+        fitted with :meth:`from_maps`, so they are exact sums of
         exponentials. This is a simple model of a receive array, not a
         field simulation.
         """

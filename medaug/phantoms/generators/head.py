@@ -3,7 +3,7 @@
 Layers are nested ellipsoids (ellipses in 2D) painted from the outside in,
 so the phantom is laminar and keeps an exact analytic k-space. The cortex
 is a smooth shell of constant thickness (no gyri), and the lateral
-ventricles are two ellipsoids; this is a coarse anatomical model for
+ventricles are two ellipsoids. This is a coarse anatomical model for
 simulation and augmentation, not an atlas.
 """
 
@@ -121,8 +121,9 @@ def procedural_head(
 
     Each primitive's ``value`` is its tissue's proton density at
     ``field_strength_t`` (lesions: times a random contrast factor), so
-    ``phantom.rasterize()`` gives a proton-density image; tissue-based maps
-    come from :func:`medaug.phantoms.mr_parameter_maps` and friends.
+    ``phantom.rasterize()`` gives a proton-density image. Tissue-based maps
+    come from :func:`medaug.phantoms.mr_parameter_maps` and
+    :func:`medaug.phantoms.hounsfield_map`.
 
     Parameters
     ----------
