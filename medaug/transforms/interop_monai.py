@@ -39,9 +39,12 @@ _RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 def geometry_from_monai_affine(affine: Any, spatial_dims: int) -> Geometry:
     """Return the Geometry of a MONAI array from its RAS index-to-world ``affine``."""
-    matrix = _RAS_TO_LPS @ np.asarray(affine, dtype=np.float64).reshape(4, 4) if np.size(affine) == 16 else None
-    if matrix is None:
-        raise ValueError(f"MONAI `affine` must be 4x4, got shape {np.shape(affine)}")
+    if isinstance(affine, torch.Tensor):
+        affine = affine.detach().cpu().numpy()
+    array = np.asarray(affine, dtype=np.float64)
+    if array.shape != (4, 4):
+        raise ValueError(f"MONAI `affine` must be 4x4, got shape {array.shape}")
+    matrix = _RAS_TO_LPS @ array
     if spatial_dims == 2:
         keep = [0, 1, 3]
         return Geometry.from_affine(matrix[np.ix_(keep, keep)])
@@ -124,7 +127,9 @@ class MedaugDictTransform(Randomizable, MapTransform):
             field = result[str(key)]
             original = output[key]
             if isinstance(original, MetaTensor):
-                output[key] = MetaTensor(field.data, affine=torch.as_tensor(monai_affine(field.geometry)), meta=original.meta)
+                meta = {name: value for name, value in original.meta.items() if name != "affine"}
+                affine = torch.as_tensor(monai_affine(field.geometry))
+                output[key] = MetaTensor(field.data, affine=affine, meta=meta)
             elif isinstance(original, np.ndarray):
                 output[key] = field.numpy()
             else:

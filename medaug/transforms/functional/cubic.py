@@ -1,4 +1,4 @@
-"""Cubic convolution interpolation of 3D volumes (torch's grid_sample has it only in 2D).
+"""Cubic convolution interpolation in 2D and 3D (torch's grid_sample has it only in 2D).
 
 References
 ----------
@@ -9,12 +9,13 @@ IEEE Transactions on Acoustics, Speech, and Signal Processing 29(6),
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
-__all__ = ["cubic_weights", "grid_sample_cubic_3d"]
+__all__ = ["cubic_weights", "grid_sample_cubic"]
 
-# Keys' kernel parameter; a = -0.5 makes the interpolant third-order accurate
-# and matches torch's bicubic mode.
+# Keys' kernel parameter; a = -0.5 makes the interpolant third-order accurate.
 _KEYS_A = -0.5
 
 
@@ -48,18 +49,19 @@ def _wrap_index(index: torch.Tensor, size: int, padding_mode: str) -> tuple[torc
     return index, inside
 
 
-def grid_sample_cubic_3d(
-    data: torch.Tensor, grid: torch.Tensor, *, padding_mode: str = "zeros"
-) -> torch.Tensor:
-    """Interpolate ``data`` ``(C, D, H, W)`` at a normalised ``grid`` ``(*out, 3)``.
+def grid_sample_cubic(data: torch.Tensor, grid: torch.Tensor, *, padding_mode: str = "zeros") -> torch.Tensor:
+    """Interpolate ``data`` ``(C, *spatial)`` (2 or 3 axes) at a normalised ``grid`` ``(*out, n)``.
 
     The grid follows ``torch.nn.functional.grid_sample`` with
-    ``align_corners=False`` (last coordinate = first array axis).
+    ``align_corners=False`` (last coordinate = first array axis). The kernel
+    is Keys' with a = -0.5, which reproduces quadratic polynomials exactly;
+    torch's own bicubic mode uses a = -0.75.
     """
     channels = data.shape[0]
     sizes = data.shape[1:]
+    ndim = len(sizes)
     out_shape = grid.shape[:-1]
-    flat_grid = grid.reshape(-1, 3).flip(-1)
+    flat_grid = grid.reshape(-1, ndim).flip(-1)
     size_tensor = torch.tensor(sizes, dtype=grid.dtype, device=grid.device)
     position = ((flat_grid + 1) * size_tensor - 1) / 2
     base = torch.floor(position)
@@ -68,19 +70,21 @@ def grid_sample_cubic_3d(
     flat_data = data.reshape(channels, -1)
     result = torch.zeros((channels, flat_grid.shape[0]), dtype=data.dtype, device=data.device)
     taps = []
+    strides = [1] * ndim
+    for axis in range(ndim - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * sizes[axis + 1]
     for axis, size in enumerate(sizes):
         per_axis = []
         for offset in range(4):
             index, inside = _wrap_index(base[:, axis] + offset - 1, size, padding_mode)
             weight = weights[:, axis, offset] * inside.to(weights.dtype)
-            per_axis.append((index, weight))
+            per_axis.append((index * strides[axis], weight))
         taps.append(per_axis)
-    strides = (sizes[1] * sizes[2], sizes[2], 1)
-    for iz, wz in taps[0]:
-        for iy, wy in taps[1]:
-            partial_index = iz * strides[0] + iy * strides[1]
-            partial_weight = wz * wy
-            for ix, wx in taps[2]:
-                values = flat_data[:, partial_index + ix]
-                result += values * (partial_weight * wx)
+    for combination in itertools.product(*taps):
+        index = combination[0][0]
+        weight = combination[0][1]
+        for axis_index, axis_weight in combination[1:]:
+            index = index + axis_index
+            weight = weight * axis_weight
+        result += flat_data[:, index] * weight
     return result.reshape(channels, *out_shape)

@@ -42,7 +42,8 @@ __all__ = [
 ]
 
 # Dense samples per control spacing. Linear interpolation of a cubic spline
-# sampled this finely deviates from it by under 1 % of its amplitude.
+# sampled this finely deviates from it by a few percent of the control
+# amplitude at most (h^2/8 times the second derivative, per axis).
 _DENSE_PER_CONTROL = 4
 # Scaling and squaring halves the velocity until it moves at most this
 # fraction of a dense voxel, which keeps each small step invertible.

@@ -30,7 +30,7 @@ from medaug.transforms.functional.coordinates import (
     grid_from_affine,
     map_points_forward,
 )
-from medaug.transforms.functional.cubic import grid_sample_cubic_3d
+from medaug.transforms.functional.cubic import grid_sample_cubic
 
 __all__ = ["Resampling", "resample_field", "resample_labels", "resample_sample", "sampling_grid"]
 
@@ -155,6 +155,14 @@ def sampling_grid(plan: SpatialPlan, source: Grid, *, dtype, device) -> torch.Te
     return torch.movedim(normalised.flip(0), 0, -1)
 
 
+def _representable(value: float, dtype: torch.dtype) -> bool:
+    """Return True when ``value`` is stored exactly in ``dtype``."""
+    if dtype.is_floating_point:
+        return True
+    info = torch.iinfo(dtype)
+    return float(value).is_integer() and info.min <= value <= info.max
+
+
 def _padding_mode(padding: str | float) -> tuple[str, float]:
     if isinstance(padding, float):
         return "zeros", padding
@@ -210,10 +218,10 @@ def resample_field(
 def _sample(data: torch.Tensor, grid: torch.Tensor, interpolation: str, mode: str, fill: float):
     shifted = data - fill if fill != 0.0 else data
     grid = grid.to(dtype=shifted.dtype, device=shifted.device)
-    if interpolation == "cubic" and data.ndim == 4:
-        values = grid_sample_cubic_3d(shifted, grid, padding_mode=mode)
+    if interpolation == "cubic":
+        values = grid_sample_cubic(shifted, grid, padding_mode=mode)
     else:
-        torch_mode = {"linear": "bilinear", "cubic": "bicubic", "nearest": "nearest"}[interpolation]
+        torch_mode = {"linear": "bilinear", "nearest": "nearest"}[interpolation]
         values = F.grid_sample(
             shifted[None], grid[None], mode=torch_mode, padding_mode=mode, align_corners=False
         )[0]
@@ -263,7 +271,11 @@ def _resample_grid_field(
     index_map = _index_map(plan, source)
     if _is_exact(index_map):
         padding = 0.0 if isinstance(field, LabelMap) else resampling.padding
-        data = _gather_exact(field.data, index_map, plan.output.shape, padding)
+        data = field.data
+        if isinstance(padding, float) and not _representable(padding, data.dtype):
+            # Voxels are copied, not interpolated, but the fill value needs a wider dtype.
+            data = data.to(torch.float32)
+        data = _gather_exact(data, index_map, plan.output.shape, padding)
         return field.replace(data=data, geometry=plan.output.geometry)
     dtype = field.data.dtype if field.data.dtype == torch.float64 else torch.float32
     key = (source, dtype, field.data.device)
