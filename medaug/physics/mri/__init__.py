@@ -60,6 +60,7 @@ from medaug.physics.mri.signal import (
     spin_echo,
     spoiled_gradient_echo,
 )
+
 # Transforms are not imported here: medaug.transforms imports heavier
 # modules, and medaug.physics.mri.transforms loads them on first use.
 from medaug.physics.mri.trajectories import (

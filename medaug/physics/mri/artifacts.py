@@ -48,7 +48,7 @@ def nyquist_ghosting(
 
     Every odd line along ``phase_axis`` is multiplied by
     ``exp(i phase) exp(-2 pi i k_ro shift)``, the constant phase and readout
-    delay of reversed echo-planar readouts. The image then holds a copy of
+    delay of reversed echo-planar readouts. The image then contains a copy of
     the object shifted by half the field of view, with relative amplitude
     ``|sin(phase / 2)|`` for a pure phase error.
 

@@ -44,6 +44,44 @@ def _normalise_axes(x: torch.Tensor, axes: int | Sequence[int]) -> tuple[int, ..
     return tuple(resolved)
 
 
+def _checkerboard(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
+    """Return ``prod_a (-1)^{n_a}`` over ``dims`` as a real tensor broadcastable to ``x``."""
+    sign = torch.ones((), dtype=x.real.dtype, device=x.device)
+    for dim in dims:
+        n = x.shape[dim]
+        line = 1.0 - 2.0 * (torch.arange(n, device=x.device) % 2).to(x.real.dtype)
+        view = [1] * x.ndim
+        view[dim] = n
+        sign = sign * line.reshape(view)
+    return sign
+
+
+def modulation_signs(x: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Return the signs that replace the shifts of a centred FFT over even-sized ``dims``.
+
+    For even ``n`` the two shifts equal a ``(-1)^n`` modulation before and a
+    ``(-1)^k`` modulation after the unshifted transform, times
+    ``(-1)^(n/2)`` per axis. Returns ``(before, after)`` as real tensors
+    broadcastable to ``x``, or None when an axis has odd size.
+    """
+    if not all(x.shape[dim] % 2 == 0 for dim in dims):
+        return None
+    sign = _checkerboard(x, dims)
+    flips = sum((x.shape[dim] // 2) % 2 for dim in dims)
+    return sign, (-sign if flips % 2 else sign)
+
+
+def _centred(x: torch.Tensor, dims: tuple[int, ...], inverse: bool) -> torch.Tensor:
+    transform = torch.fft.ifftn if inverse else torch.fft.fftn
+    signs = modulation_signs(x, dims)
+    if signs is not None:
+        # Multiplying by +-1 is exact and cheaper than the copies of the rolls.
+        before, after = signs
+        return transform(x * before, dim=dims, norm="ortho") * after
+    shifted = torch.fft.ifftshift(x, dim=dims)
+    return torch.fft.fftshift(transform(shifted, dim=dims, norm="ortho"), dim=dims)
+
+
 def fftnc(x: torch.Tensor, axes: int | Sequence[int] = (-2, -1)) -> torch.Tensor:
     """Apply the centred, orthonormal n-D FFT (image -> k-space) over ``axes``.
 
@@ -67,7 +105,8 @@ def fftnc(x: torch.Tensor, axes: int | Sequence[int] = (-2, -1)) -> torch.Tensor
     Notes
     -----
     ``X[k] = N^{-1/2} sum_n x[n] exp(-2 pi i (k - c)(n - c) / N)`` with
-    ``c = N // 2`` on each axis. Implemented as ifftshift, FFT, fftshift.
+    ``c = N // 2`` on each axis. Implemented as ifftshift, FFT, fftshift,
+    or for even sizes by the equivalent sign modulations.
 
     Examples
     --------
@@ -76,9 +115,7 @@ def fftnc(x: torch.Tensor, axes: int | Sequence[int] = (-2, -1)) -> torch.Tensor
     tensor(1.+0.j)
     """
     check_complex(x, "x")
-    dims = _normalise_axes(x, axes)
-    shifted = torch.fft.ifftshift(x, dim=dims)
-    return torch.fft.fftshift(torch.fft.fftn(shifted, dim=dims, norm="ortho"), dim=dims)
+    return _centred(x, _normalise_axes(x, axes), inverse=False)
 
 
 def ifftnc(k: torch.Tensor, axes: int | Sequence[int] = (-2, -1)) -> torch.Tensor:
@@ -93,9 +130,7 @@ def ifftnc(k: torch.Tensor, axes: int | Sequence[int] = (-2, -1)) -> torch.Tenso
     tensor(4.+0.j)
     """
     check_complex(k, "k")
-    dims = _normalise_axes(k, axes)
-    shifted = torch.fft.ifftshift(k, dim=dims)
-    return torch.fft.fftshift(torch.fft.ifftn(shifted, dim=dims, norm="ortho"), dim=dims)
+    return _centred(k, _normalise_axes(k, axes), inverse=True)
 
 
 def complex_to_real(x: torch.Tensor, *, axis: int = -1) -> torch.Tensor:

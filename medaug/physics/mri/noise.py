@@ -19,8 +19,8 @@ and uncorrelated coils, the optimal coil combination
 ``sum_c conj(S_c) x_c`` again has per-component noise ``sigma``, so the SNR
 above is that of the coil-combined image. Undersampling by ``R`` with
 zero-filling keeps ``sigma`` per sampled point but removes ``1 - 1/R`` of
-the noise energy, while a SENSE reconstruction amplifies noise by
-``g sqrt(R)``; see :func:`relative_snr`.
+the noise energy. A SENSE reconstruction instead amplifies the noise by
+``g sqrt(R)``, see :func:`relative_snr`.
 """
 
 from __future__ import annotations

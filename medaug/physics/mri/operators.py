@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from medaug.physics.mri.fft import check_complex, fftnc, ifftnc
+from medaug.physics.mri.fft import check_complex, fftnc, ifftnc, modulation_signs
 from medaug.physics.operators import LinearOperator
 
 __all__ = ["MRIAcquisition"]
@@ -63,6 +63,8 @@ class MRIAcquisition(LinearOperator):
             if coil_sensitivities is not None:
                 _check_broadcast(mask.shape, coil_sensitivities.shape, "mask", "coil_sensitivities")
         self.mask = mask
+        # Derived constants only (maps and mask times +-1), filled on first use per device.
+        self._fold_cache: dict[str, tuple[torch.Tensor, ...] | None] = {}
 
     @property
     def num_coils(self) -> int:
@@ -100,9 +102,40 @@ class MRIAcquisition(LinearOperator):
             return expanded
         return expanded * self.coil_sensitivities.to(x.device)
 
+    def _folded(self, like: torch.Tensor) -> tuple[torch.Tensor, ...] | None:
+        """Return maps and mask times the FFT's sign modulations for even grids, else None.
+
+        The tuple is ``(maps * before, maps * after, mask * after, mask * before)``.
+
+        Folding the sign modulations of the centred FFT into the coil maps and
+        the mask saves two full passes over multi-coil k-space per call.
+        """
+        if self.coil_sensitivities is None or self.mask is None:
+            return None
+        key = str(like.device)
+        if key in self._fold_cache:
+            return self._fold_cache[key]
+        maps = self.coil_sensitivities.to(like.device)
+        signs = modulation_signs(maps, self.axes)
+        if signs is None:
+            self._fold_cache[key] = None
+            return None
+        before, after = signs
+        mask = self.mask.to(device=like.device, dtype=before.dtype)
+        _check_broadcast(mask.shape, maps.shape, "mask", "coil_sensitivities")
+        folded = (maps * before, maps * after, mask * after, mask * before)
+        self._fold_cache[key] = folded
+        return folded
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return masked multi-coil k-space ``M F S x``."""
-        return self._apply_mask(fftnc(self.coil_images(x), self.axes))
+        folded = self._folded(x)
+        if folded is None:
+            return self._apply_mask(fftnc(self.coil_images(x), self.axes))
+        self._check_image(x)
+        maps, _, mask_after, _ = folded
+        coil_images = x.unsqueeze(-self.spatial_ndim - 1) * maps
+        return torch.fft.fftn(coil_images, dim=self.axes, norm="ortho") * mask_after
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
         """Return ``S^H F^H M y``: the coil-combined zero-filled image."""
@@ -111,6 +144,11 @@ class MRIAcquisition(LinearOperator):
             raise ValueError(
                 f"`y` must be shaped (*batch, C, *spatial), got shape {tuple(y.shape)}"
             )
+        folded = self._folded(y)
+        if folded is not None:
+            _, maps_after, _, mask_before = folded
+            images = torch.fft.ifftn(y * mask_before, dim=self.axes, norm="ortho")
+            return (images * torch.conj(maps_after)).sum(dim=-self.spatial_ndim - 1)
         images = ifftnc(self._apply_mask(y), self.axes)
         if self.coil_sensitivities is not None:
             images = images * torch.conj(self.coil_sensitivities.to(y.device))
