@@ -46,7 +46,6 @@ from medaug.physics.ct.projectors import (
 )
 from medaug.physics.ct.reconstruction import cg_normal_equations, fbp, fdk, sirt
 from medaug.physics.ct.spectrum import (
-    MATERIALS,
     Spectrum,
     attenuation_per_cm,
     effective_attenuation_per_cm,
@@ -62,7 +61,6 @@ __all__ = [
     "FanBeamGeometry",
     "FanBeamProjector",
     "LowDoseResult",
-    "MATERIALS",
     "MM_PER_CM",
     "ParallelBeamGeometry",
     "ParallelBeamProjector",

@@ -88,7 +88,7 @@ def disc_mask(
     """Return the fraction of each pixel inside a disc, ``(H, W)`` float64.
 
     Use it to place metal inserts (implants, fillings) as a material map:
-    ``{"water": body * (1 - insert), "iron": insert}``. ``centre_mm`` is
+    ``{"water": body * (1 - insert), "titanium": insert}``. ``centre_mm`` is
     ``(x, y)`` relative to the isocentre.
     """
     height, width = (int(n) for n in image_shape)

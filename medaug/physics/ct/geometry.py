@@ -6,6 +6,8 @@ The image grid is centred on the isocentre. A 2D image ``(H, W)`` with pixel
 spacing ``(dy, dx)`` mm has pixel ``(i, j)`` at ``x = (j - (W - 1) / 2) dx``
 and ``y = (i - (H - 1) / 2) dy``; a volume ``(D, H, W)`` adds
 ``z = (k - (D - 1) / 2) dz`` along its first axis, which is the rotation axis.
+Rasters of :mod:`medaug.phantoms` put index ``n // 2`` at 0 mm instead, so
+on an even grid they lie half a pixel towards +x and +y here (docs/ct.md).
 
 At view angle ``theta`` the central ray points along
 ``d = (-sin theta, cos theta)`` and the detector axis along

@@ -11,8 +11,11 @@ first, so the beam hardens along the path and the log transform
 under-estimates long paths: a uniform water cylinder reconstructs darker in
 its centre than at its edge (cupping). A single-energy spectrum gives none.
 
-Spectra come from SpekPy (installed with medaug, runs offline). Material
-attenuation comes from xraydb (Elam, Ravel and Sieber tables).
+Spectra come from SpekPy (installed with medaug, runs offline). Materials
+are those of the X-ray material table of :mod:`medaug.phantoms` (ICRU 44
+compositions, in ``phantoms/xray_materials.yaml``), and their attenuation is
+:func:`medaug.phantoms.linear_attenuation` (xraydb's Elam, Ravel and Sieber
+cross sections), so phantoms and CT simulation share one table.
 
 References
 ----------
@@ -39,35 +42,17 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from medaug.phantoms import XrayMaterial, linear_attenuation, xray_material
 from medaug.physics.ct.acquisition import _check_i0
 
 __all__ = [
     "Spectrum",
-    "MATERIALS",
     "tube_spectrum",
     "monochromatic_spectrum",
     "attenuation_per_cm",
     "polychromatic_photons",
     "effective_attenuation_per_cm",
 ]
-
-#: Elemental mass fractions and densities (g/cm^3) of the materials known
-#: here. Water, soft tissue and cortical bone from ICRU Report 44 (1989);
-#: metals are the pure elements at their standard density.
-MATERIALS: dict[str, tuple[dict[str, float], float]] = {
-    "water": ({"H": 0.111894, "O": 0.888106}, 1.0),
-    "soft_tissue": (
-        {"H": 0.102, "C": 0.143, "N": 0.034, "O": 0.708, "Na": 0.002, "P": 0.003, "S": 0.003, "Cl": 0.002, "K": 0.003},
-        1.06,
-    ),
-    "bone": (
-        {"H": 0.034, "C": 0.155, "N": 0.042, "O": 0.435, "Na": 0.001, "Mg": 0.002, "P": 0.103, "S": 0.003, "Ca": 0.225},
-        1.92,
-    ),
-    "titanium": ({"Ti": 1.0}, 4.506),
-    "iron": ({"Fe": 1.0}, 7.874),
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class Spectrum:
@@ -152,44 +137,65 @@ def tube_spectrum(
 
 
 @functools.lru_cache(maxsize=64)
-def _attenuation_table(material: str, energies_kev: tuple[float, ...]) -> tuple[float, ...]:
-    import xraydb
-
-    fractions, density = MATERIALS[material]
-    energies_ev = np.asarray(energies_kev) * 1000.0
-    mass = sum(weight * np.asarray(xraydb.mu_elam(element, energies_ev)) for element, weight in fractions.items())
-    return tuple((density * mass).tolist())
+def _attenuation_table(material: XrayMaterial, energies_kev: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(np.atleast_1d(linear_attenuation(material, energies_kev)).tolist())
 
 
-def attenuation_per_cm(material: str, energies_kev: tuple[float, ...] | list[float]) -> np.ndarray:
+def _as_material(material: str | XrayMaterial) -> XrayMaterial:
+    if isinstance(material, XrayMaterial):
+        return material
+    if not isinstance(material, str):
+        raise TypeError(f"`material` must be a str or XrayMaterial, got {type(material).__name__}")
+    return xray_material(material)
+
+
+def _label(material: str | XrayMaterial) -> str:
+    return material.name if isinstance(material, XrayMaterial) else str(material)
+
+
+def attenuation_per_cm(material: str | XrayMaterial, energies_kev: tuple[float, ...] | list[float]) -> np.ndarray:
     """Return the linear attenuation coefficient of ``material`` at each energy, 1/cm.
+
+    Parameters
+    ----------
+    material : str or XrayMaterial
+        A name from :func:`medaug.phantoms.xray_material_names` (for
+        example ``"water"``, ``"soft_tissue"``, ``"cortical_bone"``,
+        ``"titanium"``) or any :class:`medaug.phantoms.XrayMaterial`.
+    energies_kev : sequence of float
+        Photon energies, keV.
+
+    Raises
+    ------
+    ValueError
+        For a name missing from the table, or an energy that is not > 0 keV.
 
     Examples
     --------
     >>> round(float(attenuation_per_cm("water", [60.0])[0]), 3)
     0.206
     """
-    if material not in MATERIALS:
-        raise ValueError(f"`material` must be one of {sorted(MATERIALS)}, got {material!r}")
-    return np.asarray(_attenuation_table(material, tuple(float(e) for e in energies_kev)))
+    energies = tuple(float(e) for e in np.atleast_1d(np.asarray(energies_kev, dtype=float)))
+    return np.asarray(_attenuation_table(_as_material(material), energies))
 
 
-def effective_attenuation_per_cm(material: str, spectrum: Spectrum) -> float:
+def effective_attenuation_per_cm(material: str | XrayMaterial, spectrum: Spectrum) -> float:
     """Return the spectrum-weighted mean attenuation of ``material``, 1/cm."""
     return float(np.dot(attenuation_per_cm(material, spectrum.energies_kev), spectrum.weights))
 
 
 def polychromatic_photons(
-    path_lengths_cm: Mapping[str, torch.Tensor], spectrum: Spectrum, i0: float | torch.Tensor
+    path_lengths_cm: Mapping[str | XrayMaterial, torch.Tensor], spectrum: Spectrum, i0: float | torch.Tensor
 ) -> torch.Tensor:
     """Return the expected polychromatic reading ``I0 sum_E w(E) exp(-sum_m mu_m(E) L_m)``.
 
     Parameters
     ----------
-    path_lengths_cm : mapping of material name to tensor
+    path_lengths_cm : mapping of material (name or XrayMaterial) to tensor
         Projected path length of each material, cm, all of one shape
         (project a map of the material's volume fraction and multiply by
-        0.1 to go from mm to cm).
+        0.1 to go from mm to cm). Names are those of
+        :func:`medaug.phantoms.xray_material_names`.
     spectrum : Spectrum
     i0 : float or tensor
         Incident photons (or energy units) per detector element and view.
@@ -200,16 +206,17 @@ def polychromatic_photons(
     like = lengths[0]
     for name, value in path_lengths_cm.items():
         if value.shape != like.shape:
-            raise ValueError(f"path length of {name!r} has shape {tuple(value.shape)}, expected {tuple(like.shape)}")
+            raise ValueError(f"path length of {_label(name)!r} has shape {tuple(value.shape)}, expected {tuple(like.shape)}")
         if bool((value < 0).any()) or not bool(torch.isfinite(value).all()):
-            raise ValueError(f"path length of {name!r} must be finite and >= 0 (negative attenuation)")
+            raise ValueError(f"path length of {_label(name)!r} must be finite and >= 0 (negative attenuation)")
     incident = _check_i0(i0, like)
+
+    table = {name: attenuation_per_cm(name, spectrum.energies_kev) for name in path_lengths_cm}
 
     total = torch.zeros_like(like)
     for index, weight in enumerate(spectrum.weights):
         exponent = torch.zeros_like(like)
         for name, value in path_lengths_cm.items():
-            mu = attenuation_per_cm(name, spectrum.energies_kev)[index]
-            exponent = exponent + float(mu) * value
+            exponent = exponent + float(table[name][index]) * value
         total = total + weight * torch.exp(-exponent)
     return incident * total

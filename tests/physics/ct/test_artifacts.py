@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from medaug.phantoms import XrayMaterial
 from medaug.physics.ct import (
     MM_PER_CM,
     ParallelBeamGeometry,
@@ -20,6 +21,9 @@ from medaug.physics.ct import (
     tube_spectrum,
     uniform_angles,
 )
+
+# Pure iron at its NIST density (g/cm^3): a metal outside the phantom table.
+IRON = XrayMaterial("iron", (("Fe", 1.0),), 7.874)
 
 
 def test_detector_blur_zero_is_identity():
@@ -68,7 +72,7 @@ def test_metal_starves_and_streaks():
     )
     lengths = {
         "water": projector(body - metal) / MM_PER_CM,
-        "iron": projector(metal) / MM_PER_CM,
+        IRON: projector(metal) / MM_PER_CM,
     }
     reading = polychromatic_photons(lengths, tube_spectrum(120.0), 1e4)
     counts = torch.poisson(reading, generator=torch.Generator().manual_seed(4))

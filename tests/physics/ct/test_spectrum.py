@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from medaug.phantoms import XrayMaterial
 from medaug.physics.ct import (
     MM_PER_CM,
     ParallelBeamGeometry,
@@ -30,7 +31,15 @@ def test_water_attenuation_matches_nist():
 
 
 def test_bone_denser_than_water():
-    assert attenuation_per_cm("bone", [70.0])[0] > 2 * attenuation_per_cm("water", [70.0])[0]
+    assert attenuation_per_cm("cortical_bone", [70.0])[0] > 2 * attenuation_per_cm("water", [70.0])[0]
+
+
+def test_material_outside_table_matches_nist():
+    iron = XrayMaterial("iron", (("Fe", 1.0),), 7.874)
+    # NIST XCOM iron: mu/rho = 0.3717 cm^2/g at 100 keV, density 7.874 g/cm^3;
+    # the Elam tables agree within 1 %.
+    mu = attenuation_per_cm(iron, [100.0])[0]
+    assert abs(mu / (0.3717 * 7.874) - 1) < 0.01
 
 
 def test_tube_spectrum_properties():
@@ -42,8 +51,13 @@ def test_tube_spectrum_properties():
 
 
 def test_unknown_material_raises():
-    with pytest.raises(ValueError, match="`material` must be one of"):
+    with pytest.raises(ValueError, match="unknown X-ray material 'unobtainium'"):
         attenuation_per_cm("unobtainium", [60.0])
+
+
+def test_material_of_wrong_type_raises():
+    with pytest.raises(TypeError, match="`material` must be a str or XrayMaterial, got int"):
+        attenuation_per_cm(7, [60.0])
 
 
 def test_bad_spectrum_raises():
