@@ -4,12 +4,12 @@ Run from the repository root with the benchmark environment:
 
     OMP_NUM_THREADS=1 .venv-bench/bin/python -m benchmarks.bench_data
 
-For the MRI reconstruction and brain segmentation example configs, times a
-torch DataLoader over :class:`medaug.data.PipelineDataset` with 0 and 2
-worker processes (samples per second, after the first batch, so worker
-start-up is excluded), and one training step (forward, backward, Adam) of
-the 2-D MONAI UNet of examples/train_segmentation.py on a batch of 8
-96 x 96 images. For context it times TorchIO (when installed) loading
+For the MRI reconstruction and brain segmentation example configs, the
+script times a torch DataLoader over :class:`medaug.data.PipelineDataset`
+with 0 and 2 worker processes. Rates are samples per second after the first
+batch, so worker start-up is excluded. It also times one training step
+(forward, backward, Adam) of the 2-D MONAI UNet of
+examples/train_segmentation.py on a batch of 8 images of 96 x 96. For context it times TorchIO (when installed) loading
 the same 96 x 96 images through a similar augmentation chain (RandomAffine,
 RandomBiasField, RandomGamma, RescaleIntensity). The table is written to
 docs/benchmarks/data.md.

@@ -10,10 +10,10 @@ Two tasks, each trained twice from the same config:
   the low-dose CT chain, from examples/configs/bone_segmentation_ct.yaml.
   Test data: the real head CT ``ct_head/ct_head.nii.gz``, bone = label 2.
 
-The ``medaug`` model trains on the full config (physics chain plus spatial
-and intensity augmentation); the ``baseline`` model trains on the same
-phantoms and labels with the physics and augmentation steps removed (only
-intensity normalisation kept). Both are 2-D UNets scored by Dice on axial
+The ``medaug`` model trains on the full config: the physics chain plus
+spatial and intensity augmentation. The ``baseline`` model trains on the
+same phantoms and labels with the physics and augmentation steps removed,
+keeping only intensity normalisation. Both are 2-D UNets scored by Dice on axial
 slices of the real scan resampled to the training grid (2.5 mm pixels,
 96 x 96). Without the real scans (``--data`` missing) the script scores on
 held-out procedural samples instead and says so.
@@ -70,7 +70,7 @@ def baseline_config(config: PipelineConfig) -> PipelineConfig:
 
 
 def make_model() -> torch.nn.Module:
-    """A small 2-D MONAI UNet: 1 input channel, 2 classes."""
+    """Build a small 2-D MONAI UNet with 1 input channel and 2 classes."""
     from monai.networks.nets import UNet
 
     return UNet(spatial_dims=2, in_channels=1, out_channels=2, channels=(16, 32, 64, 128),

@@ -1,8 +1,8 @@
 """The manifest of a benchmark set: config hash, per-sample seed, parameters, checksums.
 
 While a set is being written, each finished sample commits one record file,
-``.medaug/records/<index:06d>.json``, after its data files are in place; a
-sample without a record is unfinished and is written again on resume. When
+``.medaug/records/<index:06d>.json``, after its data files are in place. A
+sample without a record is unfinished, so a resumed run writes it again. When
 every sample is done the records are gathered into ``manifest.json``::
 
     {"format": "medaug-manifest", "version": 1, "name": ..., "config_hash": ...,

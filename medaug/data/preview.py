@@ -34,7 +34,12 @@ def field_to_display(field: Field) -> tuple[np.ndarray, str]:
             data = np.abs(data)
     while data.ndim > 2:
         data = data[data.shape[0] // 2]
-    cmap = "tab10" if isinstance(field, LabelMap) else ("magma" if isinstance(field, (KSpace, Sinogram)) else "gray")
+    if isinstance(field, LabelMap):
+        cmap = "tab10"
+    elif isinstance(field, (KSpace, Sinogram)):
+        cmap = "magma"
+    else:
+        cmap = "gray"
     return data.astype(np.float64), cmap
 
 

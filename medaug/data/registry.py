@@ -42,7 +42,7 @@ _REGISTRY: dict[str, dict[str, type[StepConfig] | str]] = {kind: {} for kind in 
 
 
 class FieldSpec(NamedTuple):
-    """What a pipeline stage knows about one output field before running it.
+    """Description of one output field, known before the pipeline runs.
 
     ``kind`` is the field class name (``"Image"``, ``"LabelMap"``,
     ``"KSpace"``, ``"Sinogram"``); ``channels`` and ``spatial_shape``
@@ -72,7 +72,7 @@ class SpecError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class BuildContext:
-    """What a step needs to know about the config it came from.
+    """Facts about the config a step came from.
 
     Attributes
     ----------

@@ -252,7 +252,7 @@ def _check_set_config(out: Path, config: PipelineConfig, layout: str) -> None:
         previous = json.loads(state.read_text(encoding="utf-8"))
         if previous.get("config_hash") != current["config_hash"]:
             raise ValueError(
-                f"{str(out)!r} holds a set written from another config (hash {previous.get('config_hash', '?')[:12]}, "
+                f"{str(out)!r} contains a set written from another config (hash {previous.get('config_hash', '?')[:12]}, "
                 f"this config {current['config_hash'][:12]}); choose a new --out or delete the folder"
             )
         return

@@ -85,7 +85,7 @@ def test_extend_set_keeps_done_samples(reference_set, tmp_path):
 
 def test_other_config_rejected(tmp_path):
     generate_set(parse_config(seg_config()), tmp_path, count=1, progress=False)
-    with pytest.raises(ValueError, match="holds a set written from another config"):
+    with pytest.raises(ValueError, match="contains a set written from another config"):
         generate_set(parse_config(seg_config(seed=99)), tmp_path, count=1, progress=False)
 
 
@@ -160,8 +160,8 @@ def test_fastmri_set_identical_across_runs(tmp_path):
 
 
 def test_kill_and_resume(tmp_path):
-    count = 12
-    data = seg_config(size=count, simulation=[{"type": "test_sleep", "seconds": 0.15}])
+    count = 10
+    data = seg_config(size=count, simulation=[{"type": "test_sleep", "seconds": 0.1}])
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(data))
     out = tmp_path / "set"

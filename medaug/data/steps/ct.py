@@ -27,16 +27,17 @@ __all__ = ["CTSimulation"]
 class CTSimulation(StepConfig):
     """Options of the low-dose CT scan.
 
-    ``views`` projection angles over 180 degrees (parallel) or 360 degrees
-    (fan); ``detectors`` elements of ``detector_spacing_mm`` (default: enough
-    to cover the image diagonal at the pixel spacing); ``i0`` incident photons
-    per element and view at full dose; ``dose_fraction`` in (0, 1] (a range
-    ``[low, high]`` draws it per sample, log-uniformly);
-    ``electronic_noise_std`` in counts; ``filter`` the FBP kernel;
-    ``mu_water_per_cm`` the attenuation of water for the HU conversion.
-    ``replace_image`` makes the low-dose image the image field (to train on
-    what the scanner returns); ``keep_sinogram: false`` drops the sinogram,
-    so spatial augmentation can follow. With
+    ``views`` is the number of projection angles, over 180 degrees (parallel)
+    or 360 degrees (fan). ``detectors`` elements of ``detector_spacing_mm``
+    default to enough to cover the image diagonal at the pixel spacing.
+    ``i0`` is the number of incident photons per element and view at full
+    dose. ``dose_fraction`` lies in (0, 1], and a range ``[low, high]`` draws
+    it per sample, log-uniformly. ``electronic_noise_std`` is in counts,
+    ``filter`` is the FBP kernel, and ``mu_water_per_cm`` is the attenuation
+    of water for the HU conversion (1/cm). ``replace_image`` makes the
+    low-dose image the image field, so a model trains on what the scanner
+    returns. ``keep_sinogram: false`` drops the sinogram, so spatial
+    augmentation can follow. With
     ``use_factors``, a sampling factor ``dose_fraction`` overrides the option.
     """
 

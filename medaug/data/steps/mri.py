@@ -68,10 +68,10 @@ class MRISimulation(StepConfig):
     ``[low, high]`` draws the SNR per sample, log-uniformly). With
     ``use_factors``, the sampling factors ``coil_channels``,
     ``acceleration`` and ``snr`` override the options when present. With
-    ``replace_image``, the image field becomes the acquired image: the root
-    sum of squares of the zero-filled, noisy coil images (for training a
-    model on what the scanner returns); ``keep_kspace: false`` drops the
-    k-space afterwards, so spatial augmentation can follow.
+    ``replace_image``, the image field becomes the acquired image, the root
+    sum of squares of the zero-filled, noisy coil images, so a model trains
+    on what the scanner returns. ``keep_kspace: false`` drops the k-space
+    afterwards, so spatial augmentation can follow.
     """
 
     type: Literal["mri"] = "mri"

@@ -31,7 +31,7 @@ __all__ = ["PhantomSource", "ContrastOptions"]
 
 
 class ContrastOptions(pydantic.BaseModel):
-    """How the phantom becomes an image (see the module docstring); times in ms, angle in degrees."""
+    """Image contrast of the phantom (see the module docstring); times in ms, angle in degrees."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
@@ -74,9 +74,9 @@ class PhantomSource(StepConfig):
 
     def output_spec(self, spec: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
         if self.generator == "shepp_logan" and self.variant.endswith(("_2d", "_3d")):
-            wanted = 2 if self.variant.endswith("_2d") else 3
-            if len(self.shape) != wanted:
-                raise SpecError(f"variant {self.variant!r} needs a {wanted}-D `shape`, got {list(self.shape)}",
+            expected_ndim = 2 if self.variant.endswith("_2d") else 3
+            if len(self.shape) != expected_ndim:
+                raise SpecError(f"variant {self.variant!r} needs a {expected_ndim}-D `shape`, got {list(self.shape)}",
                                 key="shape")
         shape = tuple(self.shape)
         out = {"label": FieldSpec("LabelMap", 1, shape)}

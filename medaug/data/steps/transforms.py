@@ -1,7 +1,7 @@
 """Any registered :mod:`medaug.transforms` transform as a simulation or augmentation step.
 
 A step whose ``type`` is not a registered step name is looked up among the
-transforms (``RandomAffine``, ``RandomFlip``, ``Compose``...); the other
+transforms (``RandomAffine``, ``RandomFlip``, ``Compose``...). The other
 keys of the mapping are the transform's constructor arguments::
 
     augmentation:

@@ -1,6 +1,6 @@
 """Medical Segmentation Decathlon / nnU-Net v2 raw layout for segmentation sets.
 
-The set folder (name it ``nnUNet_raw/DatasetXXX_Name`` for nnU-Net) holds
+The set folder (name it ``nnUNet_raw/DatasetXXX_Name`` for nnU-Net) contains
 
 * ``imagesTr/<case>_<channel:04d>.nii.gz``: one file per image channel,
 * ``labelsTr/<case>.nii.gz``: the label map, uint8, same geometry,

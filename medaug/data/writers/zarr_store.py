@@ -1,6 +1,6 @@
 """Zarr stores for large arrays: one store per sample, one array per field.
 
-``samples/<prefix><index:06d>.zarr`` holds every kept field as an array of
+``samples/<prefix><index:06d>.zarr`` contains every kept field as an array of
 the same name (complex k-space included), chunked by ``chunk_shape`` over
 the trailing axes, with attributes ``kind`` (field class), and for grid
 fields ``spacing_mm``, ``origin_mm`` and ``direction``. The store's own
