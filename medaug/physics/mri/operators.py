@@ -110,7 +110,7 @@ class MRIAcquisition(LinearOperator):
         Folding the sign modulations of the centred FFT into the coil maps and
         the mask saves two full passes over multi-coil k-space per call.
         """
-        if self.coil_sensitivities is None or self.mask is None:
+        if self.coil_sensitivities is None:
             return None
         key = str(like.device)
         if key in self._fold_cache:
@@ -121,8 +121,12 @@ class MRIAcquisition(LinearOperator):
             self._fold_cache[key] = None
             return None
         before, after = signs
-        mask = self.mask.to(device=like.device, dtype=before.dtype)
-        _check_broadcast(mask.shape, maps.shape, "mask", "coil_sensitivities")
+        if self.mask is None:
+            # A full mask of ones keeps full sampling bit-identical to the masked path.
+            mask = torch.ones((), dtype=before.dtype, device=like.device)
+        else:
+            mask = self.mask.to(device=like.device, dtype=before.dtype)
+            _check_broadcast(mask.shape, maps.shape, "mask", "coil_sensitivities")
         folded = (maps * before, maps * after, mask * after, mask * before)
         self._fold_cache[key] = folded
         return folded

@@ -61,6 +61,18 @@ def test_full_sampling_is_exact_identity():
     assert torch.allclose(unmasked, fftnc(maps * x), atol=1e-6)
 
 
+def test_full_sampling_is_exact_identity_even_grid():
+    maps = birdcage_sensitivities((16, 12), 4)
+    x = _random((2, 16, 12), 15, torch.complex64)
+    unmasked = MRIAcquisition(maps).forward(x)
+    full = MRIAcquisition(maps, torch.ones(16, 12, dtype=torch.bool)).forward(x)
+    assert torch.equal(full, unmasked)
+    # The sign-modulated FFT equals the shifted one up to complex64 rounding.
+    assert torch.allclose(unmasked, fftnc(x.unsqueeze(1) * maps), atol=1e-5)
+    adjoint = MRIAcquisition(maps).adjoint(unmasked)
+    assert torch.allclose(adjoint, x, atol=1e-5)
+
+
 def test_single_coil_zero_filled_recovers_image():
     x = _random((9, 8), 6)
     k = MRIAcquisition().forward(x)
