@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "medaug.data.cli_generate",
     "medaug.data.cli_preview",
     "medaug.data.cli_report",
+    "medaug.generative.cli_train", "medaug.generative.cli_evaluate",
 )
 
 
