@@ -14,3 +14,4 @@ from medaug.data import writers as _writers  # noqa: E402,F401
 register_lazy_step("simulation", "mri", "medaug.data.steps.mri:MRISimulation")
 register_lazy_step("simulation", "ct", "medaug.data.steps.ct:CTSimulation")
 register_lazy_step("source", "phantom", "medaug.data.steps.phantoms:PhantomSource")
+register_lazy_step("source", "generator", "medaug.data.steps.generative:GeneratorSourceConfig")

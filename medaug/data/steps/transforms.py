@@ -24,9 +24,12 @@ import pydantic
 
 from medaug.core.sample import Sample
 from medaug.data.errors import ConfigIssue, suggest
-from medaug.data.registry import BuildContext, StepConfig
+from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig
 
 __all__ = ["TransformStep", "transform_step_issues"]
+
+# Transforms that write an image field painted from a label map.
+_LABEL_TO_IMAGE = {"LabelToImage", "RandomLabelToImage", "LabelToImageSynthesis"}
 
 
 class TransformStep(StepConfig):
@@ -37,6 +40,16 @@ class TransformStep(StepConfig):
     def options(self) -> dict[str, Any]:
         """Return the transform's constructor arguments (every key but ``type``)."""
         return dict(self.model_extra or {})
+
+    def output_spec(self, spec: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+        """Add the image that label-to-image transforms paint; other transforms keep the fields."""
+        if self.type in _LABEL_TO_IMAGE:
+            labels = [name for name, field in spec.items() if field.kind == "LabelMap"]
+            if not labels:
+                raise SpecError(f"{self.type} needs a label map; the pipeline has {', '.join(sorted(spec))}")
+            name = self.options().get("image_field", "image")
+            return {**spec, name: FieldSpec("Image", 1, spec[labels[0]].spatial_shape)}
+        return spec
 
     def make_transform(self) -> Any:
         """Build the transform object."""
@@ -53,12 +66,24 @@ class TransformStep(StepConfig):
         return step
 
 
+# Modules outside medaug.transforms that define transforms; imported when a name is not yet registered.
+_TRANSFORM_MODULES = ("medaug.generative.label_to_image",)
+
+
 def is_transform_name(name: str) -> bool:
-    """Return True when ``name`` is a registered transform."""
+    """Return True when ``name`` is a registered transform (importing known transform modules first)."""
+    import importlib
+
     try:
         from medaug.transforms import registered_transforms
     except ImportError:
         return False
+    if name not in registered_transforms():
+        for module in _TRANSFORM_MODULES:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                continue
     return name in registered_transforms()
 
 
