@@ -5,6 +5,11 @@ The data live in ``phantoms/mr_tissues.yaml`` and ``phantoms/xray_materials.yaml
 X-ray attenuation is computed from elemental composition with xraydb's
 cross sections (which follow the NIST/XCOM data), never typed by hand.
 
+Where no measurement at 0.55 T was at hand, the table contains estimates made
+with :func:`t1_power_law` (T1), :data:`T2_RATIO_055T` (T2) and
+:func:`t2star_from_r2prime` (T2*). Each such entry is marked ``estimate``
+and states its basis.
+
 References
 ----------
 .. [1] J. H. Hubbell and S. M. Seltzer, "Tables of X-ray mass attenuation
@@ -13,11 +18,21 @@ References
 .. [2] W. T. Elam, B. D. Ravel and J. R. Sieber, "A new atomic database for
    X-ray spectroscopic calculations", Radiat. Phys. Chem. 63(2):121-128,
    2002. doi:10.1016/S0969-806X(01)00227-4
+.. [3] P. A. Bottomley, T. H. Foster, R. E. Argersinger and L. M. Pfeifer,
+   "A review of normal tissue hydrogen NMR relaxation times and relaxation
+   mechanisms from 1-100 MHz: dependence on tissue type, NMR frequency,
+   temperature, species, excision, and age", Med. Phys. 11(4):425-448,
+   1984. doi:10.1118/1.595535
+.. [4] A. E. Campbell-Washburn, R. Ramasawmy, M. C. Restivo et al.,
+   "Opportunities in interventional and diagnostic imaging by using
+   high-performance low-field-strength MRI", Radiology 293(2):384-393,
+   2019. doi:10.1148/radiol.2019190452
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -27,6 +42,7 @@ import numpy as np
 
 __all__ = [
     "MR_PARAMETERS",
+    "T2_RATIO_055T",
     "XrayMaterial",
     "hounsfield_units",
     "iodine_solution",
@@ -37,6 +53,8 @@ __all__ = [
     "mr_parameters",
     "mr_tissue_names",
     "mr_tissue_table",
+    "t1_power_law",
+    "t2star_from_r2prime",
     "tissue_attenuation",
     "xray_material",
     "xray_material_names",
@@ -45,6 +63,12 @@ __all__ = [
 
 #: MR parameters in the tissue table, with their units.
 MR_PARAMETERS = {"proton_density": "relative to water", "t1_ms": "ms", "t2_ms": "ms", "t2star_ms": "ms"}
+
+#: Ratio of T2 at 0.55 T to T2 at 1.5 T, averaged over the tissues that
+#: Campbell-Washburn et al. (2019) measured at both fields (their abstract:
+#: "T2 was 26% longer"). It is a mean over tissues, so applying it to one
+#: tissue gives an estimate.
+T2_RATIO_055T = 1.26
 
 
 @functools.cache
@@ -97,7 +121,7 @@ def mr_field_strengths(tissue: str, parameter: str) -> tuple[float, ...]:
     Examples
     --------
     >>> mr_field_strengths("white_matter", "t1_ms")
-    (1.5, 3.0, 7.0)
+    (0.55, 1.5, 3.0, 7.0)
     """
     entry = _tissue_entry(tissue)
     if parameter not in MR_PARAMETERS or parameter == "proton_density":
@@ -156,6 +180,133 @@ def mr_parameters(tissue: str, field_strength_t: float = 3.0) -> dict[str, float
     838.0
     """
     return {name: mr_parameter(tissue, name, field_strength_t) for name in MR_PARAMETERS}
+
+
+def t1_power_law(
+    t1_low_ms: float, field_low_t: float, t1_high_ms: float, field_high_t: float, field_strength_t: float
+) -> float:
+    """Estimate T1 (ms) at ``field_strength_t`` from T1 at two other field strengths.
+
+    Bottomley et al. (1984) fitted ``T1 = A * nu**B`` to tissue T1 over
+    1-100 MHz (0.023-2.35 T for protons). Because the Larmor frequency ``nu``
+    is proportional to B0, two measurements fix the exponent ``B`` of a
+    tissue, and the law then gives T1 at any other field.
+
+    Parameters
+    ----------
+    t1_low_ms, t1_high_ms : float
+        T1 in ms at ``field_low_t`` and ``field_high_t``, > 0.
+    field_low_t, field_high_t : float
+        Field strengths in T of the two measurements, > 0 and different.
+    field_strength_t : float
+        Field strength in T at which to estimate T1, > 0.
+
+    Returns
+    -------
+    float
+        The estimated T1 in ms.
+
+    Raises
+    ------
+    ValueError
+        If a time or field is not finite and > 0, or the two fields are equal.
+
+    Notes
+    -----
+    ``B = ln(T1_high / T1_low) / ln(B0_high / B0_low)`` and
+    ``T1(B0) = T1_low * (B0 / B0_low) ** B``. Bottomley et al. validated the
+    form over 1-100 MHz only; outside it the result is an extrapolation.
+
+    References
+    ----------
+    .. [1] P. A. Bottomley, T. H. Foster, R. E. Argersinger and
+       L. M. Pfeifer, Med. Phys. 11(4):425-448, 1984. doi:10.1118/1.595535
+
+    Examples
+    --------
+    >>> round(t1_power_law(646.0, 1.5, 838.0, 3.0, 0.55))  # white matter
+    443
+    """
+    values = {
+        "t1_low_ms": t1_low_ms, "field_low_t": field_low_t, "t1_high_ms": t1_high_ms,
+        "field_high_t": field_high_t, "field_strength_t": field_strength_t,
+    }
+    for name, value in values.items():
+        if not (math.isfinite(float(value)) and float(value) > 0):
+            raise ValueError(f"`{name}` must be finite and > 0, got {value!r}")
+    if float(field_low_t) == float(field_high_t):
+        raise ValueError(
+            f"`field_low_t` and `field_high_t` must differ to fix the exponent, got {field_low_t!r} twice"
+        )
+
+    exponent = math.log(t1_high_ms / t1_low_ms) / math.log(field_high_t / field_low_t)
+    return float(t1_low_ms * (field_strength_t / field_low_t) ** exponent)
+
+
+def t2star_from_r2prime(
+    t2star_ref_ms: float, t2_ref_ms: float, field_ref_t: float, t2_ms: float, field_strength_t: float
+) -> float:
+    """Estimate T2* (ms) at ``field_strength_t`` from T2 there and T2, T2* at a reference field.
+
+    ``1/T2* = 1/T2 + R2'``, where the reversible rate ``R2'`` comes from
+    susceptibility-induced field offsets. Those offsets scale with B0, so
+    ``R2'`` is taken proportional to B0. This agrees with the near-linear
+    growth of R2* with B0 that Hoogenraad, Peters et al. (2006) measured in
+    brain between 1.5 and 7 T.
+
+    Parameters
+    ----------
+    t2star_ref_ms, t2_ref_ms : float
+        T2* and T2 in ms at ``field_ref_t``, > 0, with T2* <= T2.
+    field_ref_t : float
+        Reference field strength in T, > 0.
+    t2_ms : float
+        T2 in ms at ``field_strength_t``, > 0.
+    field_strength_t : float
+        Field strength in T at which to estimate T2*, > 0.
+
+    Returns
+    -------
+    float
+        The estimated T2* in ms; never longer than ``t2_ms``.
+
+    Raises
+    ------
+    ValueError
+        If a time or field is not finite and > 0, or ``t2star_ref_ms`` exceeds
+        ``t2_ref_ms``.
+
+    Notes
+    -----
+    ``R2'_ref = 1/T2*_ref - 1/T2_ref`` and
+    ``T2*(B0) = 1 / (1/T2(B0) + R2'_ref * B0 / B0_ref)``.
+
+    References
+    ----------
+    .. [1] F. Hoogenraad, R. Bowtell, P. Morris, P. Gowland, S. Francis,
+       M. Brookes and A. Peters, "Comparison of T2* measurements in human
+       brain at 1.5, 3 and 7 T", Proc. Intl. Soc. Mag. Reson. Med. 14,
+       abstract 926, 2006. https://archive.ismrm.org/2006/0926.html
+
+    Examples
+    --------
+    >>> round(t2star_from_r2prime(66.2, 80.0, 1.5, 100.8, 0.55), 1)  # white matter
+    91.9
+    """
+    values = {
+        "t2star_ref_ms": t2star_ref_ms, "t2_ref_ms": t2_ref_ms, "field_ref_t": field_ref_t,
+        "t2_ms": t2_ms, "field_strength_t": field_strength_t,
+    }
+    for name, value in values.items():
+        if not (math.isfinite(float(value)) and float(value) > 0):
+            raise ValueError(f"`{name}` must be finite and > 0, got {value!r}")
+    if t2star_ref_ms > t2_ref_ms:
+        raise ValueError(
+            f"`t2star_ref_ms` must be <= `t2_ref_ms` (T2* never exceeds T2), got {t2star_ref_ms!r} > {t2_ref_ms!r}"
+        )
+
+    r2prime_ref = 1.0 / t2star_ref_ms - 1.0 / t2_ref_ms
+    return float(1.0 / (1.0 / t2_ms + r2prime_ref * field_strength_t / field_ref_t))
 
 
 @dataclass(frozen=True)
