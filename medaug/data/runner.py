@@ -148,6 +148,12 @@ def generate_set(
         raise ValueError(f"`count` must be an int >= 1, got {count!r}")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"`workers` must be an int >= 1, got {workers!r}")
+    sampling = config.sampling
+    if sampling is not None and getattr(sampling, "mode", None) == "stratified" and count != sampling.total_count():
+        raise ValueError(
+            f"`count` must equal the stratified sampling total {sampling.total_count()} so every stratum "
+            f"gets its requested count, got {count}; set `size` or -n to {sampling.total_count()}"
+        )
     out = Path(out)
     job = _Job(config, out)
     with _set_lock(out):

@@ -190,3 +190,14 @@ def test_kill_and_resume(tmp_path):
     clean = tmp_path / "clean"
     generate_set(parse_config(data, base_dir=tmp_path), clean, progress=False)
     assert checksums(out) == checksums(clean)
+
+
+def test_stratified_count_must_match(tmp_path):
+    sampling = {"mode": "stratified", "factors": {"contrast": {"choices": ["t1_se", "t2"]}},
+                "strata": ["contrast"], "counts": 2, "derive": False}
+    config = parse_config(seg_config(sampling=sampling))
+    with pytest.raises(ValueError, match="`count` must equal the stratified sampling total 4"):
+        generate_set(config, tmp_path, count=3, progress=False)
+    generate_set(config, tmp_path, count=4, progress=False)
+    factors = [s["parameters"]["factors"]["contrast"] for s in read_manifest(tmp_path)["samples"]]
+    assert sorted(factors) == ["t1_se", "t1_se", "t2", "t2"]
