@@ -61,3 +61,26 @@ def test_worker_count_does_not_change_samples():
 
 def test_epochs_differ():
     assert not torch.equal(_epoch(0, workers=0), _epoch(1, workers=0))
+
+
+def test_pipeline_runs_on_tensor_device(device):
+    sample = Sample({
+        "image": Image(torch.rand((1, 10, 10, 10))),
+        "label": LabelMap((torch.rand((1, 10, 10, 10)) * 3).to(torch.uint8)),
+    })
+    pipeline = Compose([RandomAffine(15, (0.9, 1.1)), RandomElasticDeformation(6.0, 1.0), RandomGamma()])
+    on_device = pipeline.transform(sample.to(device), rng=np.random.default_rng(3))
+    on_cpu = pipeline.transform(sample, rng=np.random.default_rng(3))
+    assert on_device["image"].data.device.type == torch.device(device).type
+    # The same coordinates in float32 on another device agree to round-off.
+    torch.testing.assert_close(on_device["image"].data.cpu(), on_cpu["image"].data, atol=1e-4, rtol=1e-4)
+
+
+def test_batched_sample_keeps_device_and_shape(device):
+    from medaug.core import collate
+
+    items = [Sample({"image": Image(torch.rand((1, 8, 8)))}) for _ in range(3)]
+    batch = collate(items).to(device)
+    out = _PIPELINE.transform(batch, rng=np.random.default_rng(0))
+    assert out["image"].data.shape == (3, 1, 8, 8)
+    assert out["image"].data.device.type == torch.device(device).type

@@ -8,9 +8,9 @@ components), evaluated on a dense grid a few times finer than the control
 grid and interpolated linearly from there.
 
 In diffeomorphic mode the spline is a stationary velocity field ``v``, and
-the displacement is ``exp(v)`` computed by scaling and squaring: halve
-``v`` until it moves less than a fraction of a dense voxel, then compose
-the small map with itself as many times. The result is invertible with a
+the displacement is ``exp(v)``, computed by scaling and squaring. The
+velocity is halved until it moves less than a fraction of a dense voxel,
+and the small map is then composed with itself as many times. The result is invertible with a
 positive Jacobian determinant.
 
 References

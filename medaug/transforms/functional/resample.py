@@ -8,6 +8,10 @@ so a label map never gains a value. Points and boxes follow the forward map.
 When the whole chain maps voxel centres exactly onto voxel centres (flips,
 crops, pads, quarter turns on matching spacings) the data is gathered by
 index instead of interpolated, which is exact and fast.
+
+NOTE: every tensor is created on the input's device, but the suite has run
+these functions on CPU only; CUDA runs are covered by tests that need
+``MEDAUG_TEST_CUDA`` set.
 """
 
 from __future__ import annotations
