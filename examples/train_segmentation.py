@@ -2,18 +2,19 @@
 
 Two tasks, each trained twice from the same config:
 
-* ``brain``: brain extraction. Training data: procedural heads (T1-weighted
-  gradient echo) acquired through the MRI chain (coils, undersampling,
-  noise), from examples/configs/brain_segmentation.yaml. Test data: the real
+* ``brain``: brain extraction. Training data: procedural head label maps
+  painted by label-to-image synthesis and acquired through the MRI chain
+  (coils, undersampling, noise), from examples/configs/brain_segmentation.yaml. Test data: the real
   T1 scan ``mri_brain/ch2.nii.gz`` with its brain mask.
 * ``bone``: bone in head CT. Training data: procedural heads in HU through
   the low-dose CT chain, from examples/configs/bone_segmentation_ct.yaml.
   Test data: the real head CT ``ct_head/ct_head.nii.gz``, bone = label 2.
 
-The ``medaug`` model trains on the full config: the physics chain plus
-spatial and intensity augmentation. The ``baseline`` model trains on the
-same phantoms and labels with the physics and augmentation steps removed,
-keeping only intensity normalisation. Both are 2-D UNets scored by Dice on axial
+The ``medaug`` model trains on the full config: label-to-image synthesis
+(brain), the physics chain, and spatial and intensity augmentation. The
+``baseline`` model trains on the same phantoms and labels with those steps
+removed, keeping only intensity normalisation; its brain images use one
+fixed T1-weighted contrast from the tissue table. Both are 2-D UNets scored by Dice on axial
 slices of the real scan resampled to the training grid (2.5 mm pixels,
 96 x 96). Without the real scans (``--data`` missing) the script scores on
 held-out procedural samples instead and says so.
@@ -63,10 +64,20 @@ _BASELINE_KEEP = {"relabel", "RescalePercentiles", "CTWindow", "ZScoreNormalize"
 
 
 def baseline_config(config: PipelineConfig) -> PipelineConfig:
-    """Return ``config`` without its physics and augmentation steps (normalisation kept)."""
+    """Return ``config`` without its physics and augmentation steps (normalisation kept).
+
+    A phantom source that makes label maps only (for label-to-image
+    synthesis) gets one fixed T1-weighted contrast from the tissue table
+    instead: spoiled gradient echo, TR 20 ms, TE 4 ms, flip angle 25 degrees.
+    """
     simulation = tuple(step for step in config.simulation if step.type in _BASELINE_KEEP)
     augmentation = tuple(step for step in config.augmentation if step.type in _BASELINE_KEEP)
-    return config.with_overrides(simulation=simulation, augmentation=augmentation)
+    source = config.source
+    if source.type == "phantom" and source.contrast.type == "none":
+        contrast = source.contrast.model_copy(update={"type": "gradient_echo", "tr_ms": 20.0, "te_ms": 4.0,
+                                                      "flip_angle_deg": 25.0})
+        source = source.model_copy(update={"contrast": contrast})
+    return config.with_overrides(source=source, simulation=simulation, augmentation=augmentation)
 
 
 def make_model() -> torch.nn.Module:
