@@ -27,7 +27,8 @@ Shepp-Logan (:mod:`medaug.phantoms.shepp_logan`)
     ``SHEPP_LOGAN_VARIANTS``.
 Tissue tables (:mod:`medaug.phantoms.tissues`)
     ``mr_parameter``, ``mr_parameters``, ``mr_field_strengths``, ``mr_tissue_names``,
-    ``mr_tissue_table``, ``xray_material``, ``xray_material_names``,
+    ``mr_tissue_table``, ``t1_power_law``, ``t2star_from_r2prime``,
+    ``T2_RATIO_055T``, ``xray_material``, ``xray_material_names``,
     ``xray_material_table``, ``XrayMaterial``, ``iodine_solution``,
     ``mass_attenuation`` (cm^2/g), ``linear_attenuation`` (1/cm),
     ``tissue_attenuation``, ``hounsfield_units``, ``MR_PARAMETERS``.
@@ -73,6 +74,7 @@ from medaug.phantoms.primitives import (
 from medaug.phantoms.shepp_logan import SHEPP_LOGAN_VARIANTS, shepp_logan, shepp_logan_table
 from medaug.phantoms.tissues import (
     MR_PARAMETERS,
+    T2_RATIO_055T,
     XrayMaterial,
     hounsfield_units,
     iodine_solution,
@@ -83,6 +85,8 @@ from medaug.phantoms.tissues import (
     mr_parameters,
     mr_tissue_names,
     mr_tissue_table,
+    t1_power_law,
+    t2star_from_r2prime,
     tissue_attenuation,
     xray_material,
     xray_material_names,
@@ -126,6 +130,9 @@ __all__ = [
     "mr_parameters",
     "mr_tissue_names",
     "mr_tissue_table",
+    "t1_power_law",
+    "t2star_from_r2prime",
+    "T2_RATIO_055T",
     "rotation_2d",
     "rotation_z",
     "shepp_logan",
