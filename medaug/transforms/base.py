@@ -366,7 +366,7 @@ class SpatialTransform(Transform):
         """Filter voxel values before resampling (anti-aliasing); the default changes nothing.
 
         Only called on transforms with ``needs_data`` True, which start a new
-        fused run, so the filter sees this transform's actual input.
+        fused run, so the filter receives this transform's actual input.
         """
         return sample
 

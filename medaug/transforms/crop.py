@@ -1,9 +1,9 @@
 """Crops and pads by whole voxels: centre, random and foreground-balanced.
 
 Every crop here is recorded as :class:`CropOrPad` with the number of voxels
-removed (negative) or added (positive) before and after each array axis, so
-it replays exactly and its inverse pads the removed border back (with
-background labels and the image padding). The output geometry moves its
+removed (negative) or added (positive) before and after each array axis.
+The record replays exactly, and its inverse pads the removed border back
+with background labels and the image padding. The output geometry moves its
 origin so that each kept voxel stays at the same physical position.
 
 Examples
@@ -191,9 +191,9 @@ class RandomLabelCrop(RandomTransform):
     """Crop around foreground with probability ``foreground_probability``, else anywhere.
 
     A foreground crop centres its window on a voxel drawn uniformly from the
-    label map's non-zero voxels (or those in ``labels``), shifted inwards at
-    the borders, so it always contains foreground when the label map has
-    any, even next to the image edge.
+    label map's non-zero voxels (or those in ``labels``). Near the image edge
+    the window shifts inwards, so the crop contains foreground whenever the
+    label map has any.
 
     Parameters
     ----------

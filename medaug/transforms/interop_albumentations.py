@@ -88,7 +88,7 @@ class AlbumentationsTransform(Transform):
 
     The first Image field is passed as ``image`` (channels last) and the
     first LabelMap as ``mask``; other fields are left alone. The transform
-    is reseeded from ``rng`` on every call. Its record holds the seed and
+    is reseeded from ``rng`` on every call. Its record contains the seed and
     ``repr`` but cannot rebuild the object, so replay rejects it.
 
     Parameters

@@ -113,7 +113,7 @@ class MedaugDictTransform(Randomizable, MapTransform):
         kind = LabelMap if key in self.label_keys else Image
         if kind is LabelMap and data.is_floating_point():
             raise TypeError(
-                f"MONAI key {key!r} is a label map but holds {data.dtype}; cast it first with "
+                f"MONAI key {key!r} is a label map but contains {data.dtype} values; cast it first with "
                 "monai.transforms.CastToTyped(keys=..., dtype=numpy.int16)"
             )
         return kind(data=data, geometry=geometry)
@@ -142,7 +142,7 @@ class MonaiTransform(Transform):
 
     Random MONAI transforms are reseeded from ``rng`` on every call
     (``set_random_state``), so a medaug pipeline that contains them is still
-    reproducible from its seed. The record holds that seed and the
+    reproducible from its seed. The record contains that seed and the
     transform's ``repr`` but cannot rebuild a MONAI object, so
     :func:`~medaug.transforms.compose.replay` rejects it.
 

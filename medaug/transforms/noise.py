@@ -1,6 +1,6 @@
 """Additive Gaussian and Rician noise, seeded so that a record replays exactly.
 
-The random transforms draw a standard deviation and a 63-bit seed; the
+The random transforms draw a standard deviation and a 63-bit seed. The
 deterministic twins generate the noise from that seed with a
 ``torch.Generator`` on the image's device. Each Image field of a sample gets
 its own stream (derived from the seed and the field's position), so two

@@ -98,8 +98,8 @@ class CTWindow(IntensityTransform):
 class Clip(IntensityTransform):
     """Clip image values to ``[minimum, maximum]``; either bound may be None.
 
-    Clipping is never implicit in medaug: this transform is how a pipeline
-    asks for it.
+    Clipping is never implicit in medaug: a pipeline that needs it includes
+    this transform.
     """
 
     def __init__(self, minimum: float | None = None, maximum: float | None = None) -> None:

@@ -129,3 +129,21 @@ def test_center_crop_geometry_anisotropic():
     np.testing.assert_allclose(
         out["image"].geometry.center((4, 4)), geometry.center((10, 10)), atol=1e-12
     )
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        CropOrPad(0, 0),
+        CenterCropOrPad((12, 14, 16)),
+        RandomCrop((12, 14, 16)),
+        RandomLabelCrop((12, 14, 16), foreground_probability=1.0),
+    ],
+    ids=lambda t: type(t).__name__,
+)
+def test_full_size_crop_is_identity(transform, rng):
+    sample = blob_sample(shape=(12, 14, 16))
+    out = transform.transform(sample, rng=rng)
+    assert torch.equal(out["image"].data, sample["image"].data)
+    assert torch.equal(out["label"].data, sample["label"].data)
+    assert out["image"].geometry == sample["image"].geometry

@@ -88,7 +88,7 @@ def test_medaug_in_monai_dataloader():
 
 def test_float_label_in_monai_raises():
     transform = MedaugDictTransform(Affine(), keys=["label"])
-    with pytest.raises(TypeError, match="holds torch.float32; cast it first"):
+    with pytest.raises(TypeError, match="contains torch.float32 values; cast it first"):
         transform({"label": torch.zeros((1, 4, 4))})
 
 
