@@ -23,7 +23,7 @@ import torch
 
 from medaug.physics.ct.sparse import SparseMatrix, csr_from_rows
 
-__all__ = ["JosephSystem", "build_joseph_system"]
+__all__ = ["JosephSystem", "build_joseph_system", "build_row_driven_matrix"]
 
 # Rays handled per chunk while the matrix is built: bounds the temporary
 # memory to about chunk * max(H, W) * 2 entries of a few tensors each.
@@ -193,3 +193,23 @@ def build_joseph_system(
         rows_matrix=rows_matrix,
         columns_matrix=columns_matrix,
     )
+
+
+def build_row_driven_matrix(
+    origins: torch.Tensor,
+    directions: torch.Tensor,
+    image_shape: tuple[int, int],
+    spacing_mm: tuple[float, float],
+    dtype: torch.dtype,
+    *,
+    support_radius_mm: float | None = None,
+) -> SparseMatrix:
+    """Build the Joseph matrix ``(R, H * W)`` with every ray stepped along the image rows.
+
+    Parameters are those of :func:`build_joseph_system`. Meant for rays
+    within 45 degrees of the y axis (``|d_y| dx >= |d_x| dy``), for which
+    stepping along rows is the choice Joseph's method makes.
+    """
+    height, width = image_shape
+    dy, dx = spacing_mm
+    return _driven_matrix(origins, directions, height, width, dy, dx, support_radius_mm, dtype)

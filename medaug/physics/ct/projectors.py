@@ -23,9 +23,11 @@ import numpy as np
 import torch
 
 from medaug.core.fields import as_tensor
+from medaug.physics.ct.backprojection import pixel_driven_backprojector
 from medaug.physics.ct.cone import cone_backproject, cone_project
 from medaug.physics.ct.geometry import ConeBeamGeometry, FanBeamGeometry, ParallelBeamGeometry
-from medaug.physics.ct.joseph import JosephSystem, build_joseph_system
+from medaug.physics.ct.joseph import JosephSystem, build_joseph_system, build_row_driven_matrix
+from medaug.physics.ct.symmetry import SymmetricSystem, view_symmetry
 from medaug.physics.operators import LinearOperator
 
 __all__ = [
@@ -121,16 +123,29 @@ def _joseph_system(
     dtype: torch.dtype,
     device: torch.device,
     support_radius_mm: float | None,
-) -> JosephSystem:
-    origins, directions = geometry.rays(torch.float64, device)
-    return build_joseph_system(
+) -> JosephSystem | SymmetricSystem:
+    """Return the Joseph system of a scan, through its view symmetry where one applies."""
+    symmetry = None
+    if isinstance(geometry, ParallelBeamGeometry):
+        symmetry = view_symmetry(geometry, image_shape, spacing)
+    if symmetry is None:
+        origins, directions = geometry.rays(torch.float64, device)
+        return build_joseph_system(
+            origins, directions, image_shape, spacing, dtype, support_radius_mm=support_radius_mm
+        )
+
+    # Base views lie within 45 degrees of the y axis, so rows drive every ray.
+    origins, directions = symmetry.base_geometry(geometry).rays(torch.float64, device)
+    matrix = build_row_driven_matrix(
         origins, directions, image_shape, spacing, dtype, support_radius_mm=support_radius_mm
     )
+    return SymmetricSystem(symmetry, matrix, image_shape, geometry.n_detectors)
 
 
 def clear_projector_cache() -> None:
-    """Free the cached system matrices (several hundred MB for large geometries)."""
+    """Free the cached projector and FBP back-projector matrices (several hundred MB for large geometries)."""
     _joseph_system.cache_clear()
+    pixel_driven_backprojector.cache_clear()
 
 
 class _Projector2D(LinearOperator):
@@ -152,7 +167,9 @@ class _Projector2D(LinearOperator):
         """``(n_angles, n_detectors)``."""
         return self.geometry.sinogram_shape
 
-    def system(self, dtype: torch.dtype = torch.float32, device: Any = "cpu") -> JosephSystem:
+    def system(
+        self, dtype: torch.dtype = torch.float32, device: Any = "cpu"
+    ) -> JosephSystem | SymmetricSystem:
         """Return the (cached) sparse system matrix for ``dtype`` on ``device``.
 
         With ``check_field_of_view`` the matrix leaves out pixels outside the

@@ -19,6 +19,7 @@ from medaug.physics.ct.backprojection import pixel_driven_backprojector
 from medaug.physics.ct.filters import filter_projections
 from medaug.physics.ct.geometry import ConeBeamGeometry, FanBeamGeometry, ParallelBeamGeometry
 from medaug.physics.ct.projectors import _check_shape, _check_spacing, finish_output, prepare_input
+from medaug.physics.ct.symmetry import view_symmetry
 from medaug.physics.operators import LinearOperator, conjugate_gradient
 
 __all__ = ["fbp", "fdk", "sirt", "cg_normal_equations"]
@@ -116,10 +117,28 @@ def fbp(
         weighted, pitch, equiangular, scale = _weighted_fan_projections(p, geometry)
     filtered = filter_projections(weighted, pitch, filter=filter, cutoff=cutoff, equiangular=equiangular)
 
+    image = _backproject(filtered, geometry, shape, spacing, circle) * scale
+    return finish_output(image, leading, was_numpy)
+
+
+def _backproject(
+    filtered: torch.Tensor,
+    geometry: ParallelBeamGeometry | FanBeamGeometry,
+    shape: tuple[int, int],
+    spacing: tuple[float, float],
+    circle: bool,
+) -> torch.Tensor:
+    """Return the unscaled pixel-driven back-projection ``(M, H, W)`` of ``(M, n_views, n_det)``."""
     radius = geometry.covered_radius_mm() if circle else math.inf
-    matrix = pixel_driven_backprojector(geometry, shape, spacing, radius, p.dtype, p.device)
-    image = matrix.multiply(filtered.reshape(p.shape[0], -1)) * scale
-    return finish_output(image.reshape(-1, *shape), leading, was_numpy)
+    options = (radius, filtered.dtype, filtered.device)
+    symmetry = view_symmetry(geometry, shape, spacing) if isinstance(geometry, ParallelBeamGeometry) else None
+    if symmetry is None:
+        matrix = pixel_driven_backprojector(geometry, shape, spacing, *options)
+        return matrix.multiply(filtered.reshape(filtered.shape[0], -1)).reshape(-1, *shape)
+
+    matrix = pixel_driven_backprojector(symmetry.base_geometry(geometry), shape, spacing, *options)
+    base = matrix.multiply_columns(symmetry.scatter_views(filtered))
+    return symmetry.untransform_images(base, shape)
 
 
 def fdk(

