@@ -17,7 +17,8 @@ Cases (torch on one thread; median of 7 calls after one warm-up call):
 
 Peak extra memory is measured in a fresh process per case: the peak resident
 set size (``VmHWM``, reset through ``/proc/self/clear_refs``) during one call
-after a warm-up call, minus the resident size before it.
+after a warm-up call, minus the resident size before it. Memory that the
+warm-up call freed but the allocator kept is therefore not counted.
 
 The table is written to docs/benchmarks/transforms.md.
 """
@@ -268,7 +269,9 @@ def main() -> None:
         "",
         f"Times are medians of {REPEATS} calls after a warm-up call, for one sample. Speed-up = peer time /",
         "medaug time (above 1: medaug is faster). Memory = peak extra resident memory of one",
-        "call, measured in a fresh process.",
+        "call after a warm-up call, measured in a fresh process. Memory that the warm-up left",
+        "resident (freed but kept by the allocator) is not counted, so a peer whose second call",
+        "fits in it shows 0.",
         "",
         "| case | peer | medaug (ms) | peer (ms) | speed-up | target | medaug memory (MB) | peer memory (MB) | note |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
