@@ -223,6 +223,8 @@ class Transform:
             raise TypeError(f"`sample` must be a medaug Sample, got {type(sample).__name__}")
         generator = self._check_rng(rng)
         if sample.is_batched:
+            # NOTE: items run one after another; stacking each fused run's
+            # sampling grids into one batched grid_sample would be faster on GPUs.
             items = [
                 run_leaves(item, self.leaves(generator), generator, fuse=fuse)
                 for item in uncollate(sample)
