@@ -170,8 +170,9 @@ def to_sample(
     Parameters
     ----------
     x : Sample, numpy.ndarray, torch.Tensor, SimpleITK.Image or dict
-        A dict maps names to fields or to arrays; integer arrays under one of
-        ``label_keys`` become label maps, all other arrays become images.
+        A dict maps names to fields or to arrays; arrays under one of
+        ``label_keys`` become label maps (float arrays there raise TypeError),
+        all other arrays become images.
     spatial_dims : {2, 3}, optional
         Resolves the layout of plain arrays (see the module table).
 
@@ -221,8 +222,16 @@ def _dict_to_sample(
             fields[key] = value
             restorers[key] = lambda field: field
         elif isinstance(value, (np.ndarray, torch.Tensor)):
-            is_integer = not (value.dtype.kind == "f" if isinstance(value, np.ndarray) else value.is_floating_point())
-            kind = LabelMap if key in label_keys and is_integer else Image
+            is_float = value.dtype.kind in "fc" if isinstance(value, np.ndarray) else (
+                value.is_floating_point() or value.is_complex()
+            )
+            if key in label_keys and is_float:
+                raise TypeError(
+                    f"input[{key!r}] is read as a label map but has float dtype {value.dtype}; "
+                    "label maps must hold integer classes: convert with .astype(np.uint8) (or "
+                    ".long()) if the values are classes, or store the array under another key"
+                )
+            kind = LabelMap if key in label_keys else Image
             field, channel_added = array_to_field(value, kind=kind, spatial_dims=spatial_dims, name=f"input[{key!r}]")
             fields[key] = field
             restorers[key] = lambda field, like=value, added=channel_added: _restore_array(field, like, added)

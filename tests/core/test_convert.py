@@ -73,9 +73,9 @@ def test_dict_input_reads_integer_labels():
     assert back["label"].dtype == np.int64
 
 
-def test_dict_float_label_stays_image():
-    sample, _ = to_sample({"label": np.zeros((1, 4, 4), np.float32)})
-    assert isinstance(sample["label"], Image)
+def test_dict_float_label_rejected():
+    with pytest.raises(TypeError, match=r"input\['label'\] is read as a label map but has float dtype"):
+        to_sample({"label": np.zeros((1, 4, 4), np.float32)})
 
 
 def test_unknown_input_type_rejected():
