@@ -27,3 +27,10 @@ def test_public_names_resolve_lazily():
 def test_cli_help_lists_info():
     result = subprocess.run([sys.executable, "-m", "medaug.cli", "--help"], capture_output=True, text=True, check=True)
     assert "info" in result.stdout
+
+
+def test_every_exported_name_resolves():
+    import medaug
+
+    missing = [name for name in medaug.__all__ if getattr(medaug, name, None) is None]
+    assert missing == []
