@@ -45,6 +45,7 @@ from medaug.physics.ct.projectors import (
     clear_projector_cache,
 )
 from medaug.physics.ct.reconstruction import cg_normal_equations, fbp, fdk, sirt
+from medaug.physics.ct.shortscan import parker_weights
 from medaug.physics.ct.spectrum import (
     Spectrum,
     attenuation_per_cm,
@@ -86,6 +87,7 @@ __all__ = [
     "limited_angle",
     "line_integral_variance",
     "monochromatic_spectrum",
+    "parker_weights",
     "polychromatic_photons",
     "relative_noise_std",
     "sample_counts",

@@ -19,6 +19,7 @@ from medaug.physics.ct.backprojection import pixel_driven_backprojector
 from medaug.physics.ct.filters import filter_projections
 from medaug.physics.ct.geometry import ConeBeamGeometry, FanBeamGeometry, ParallelBeamGeometry
 from medaug.physics.ct.projectors import _check_shape, _check_spacing, finish_output, prepare_input
+from medaug.physics.ct.shortscan import scan_arc, short_scan_weights
 from medaug.physics.ct.symmetry import view_symmetry
 from medaug.physics.operators import LinearOperator, conjugate_gradient
 
@@ -28,19 +29,29 @@ __all__ = ["fbp", "fdk", "sirt", "cg_normal_equations"]
 def _weighted_fan_projections(
     sinogram: torch.Tensor, geometry: FanBeamGeometry
 ) -> tuple[torch.Tensor, float, bool, float]:
-    """Return the cosine-weighted projections, filter pitch, kernel kind and angular weight."""
+    """Return the weighted projections, filter pitch, kernel kind and angular weight.
+
+    Projections get the cosine pre-weight and, for a short scan, the Parker
+    weights. A full scan measures each line twice, so its angular weight is
+    half the angle step; a Parker-weighted short scan measures it once in
+    total, so the weight is the whole step.
+    """
     source, distance = geometry.source_to_isocenter_mm, geometry.source_to_detector_mm
     positions = torch.as_tensor(geometry.detector_positions_mm(), dtype=sinogram.dtype, device=sinogram.device)
-    n_views = len(geometry.angles_deg)
+    short, step_rad = scan_arc(geometry)
+    if short:
+        parker = torch.as_tensor(short_scan_weights(geometry), dtype=sinogram.dtype, device=sinogram.device)
+        sinogram = sinogram * parker
+    angular_weight = step_rad if short else step_rad / 2
     if geometry.detector_type == "flat":
         # Rescale the detector to a virtual one through the isocentre.
         virtual = positions * source / distance
         weighted = sinogram * source / torch.sqrt(source**2 + virtual**2)
-        return weighted, geometry.detector_spacing_mm * source / distance, False, math.pi / n_views
+        return weighted, geometry.detector_spacing_mm * source / distance, False, angular_weight
     gamma = positions / distance
     weighted = sinogram * source * torch.cos(gamma)
-    # The equiangular kernel carries the factor 1/2 of a full 2 pi scan.
-    return weighted, geometry.detector_spacing_mm / distance, True, 2 * math.pi / n_views
+    # The equiangular kernel carries a factor 1/2, which the weight undoes.
+    return weighted, geometry.detector_spacing_mm / distance, True, 2 * angular_weight
 
 
 def fbp(
@@ -61,7 +72,10 @@ def fbp(
         Line integrals in image unit times mm.
     geometry : ParallelBeamGeometry or FanBeamGeometry
         Parallel beam expects angles spread uniformly over 180 or 360
-        degrees; fan beam over 360 degrees.
+        degrees. Fan beam takes a full scan (``V`` views spread uniformly
+        over 360 degrees) or a short scan (equally spaced, increasing views
+        spanning at least 180 degrees plus the fan angle, and less than
+        360), which gets Parker weights.
     image_shape : (int, int)
     spacing_mm : float or (float, float), default 1.0
         Pixel spacing ``(dy, dx)``, mm.
@@ -82,13 +96,22 @@ def fbp(
     with ``q = p * h`` the ramp-filtered projection. Fan beam follows Kak
     and Slaney (chapter 3): cosine pre-weighting, a ramp filter on a
     virtual detector through the isocentre (flat) or in fan angle
-    (equiangular), and distance-weighted back-projection. Short scans would
-    need Parker weights.
+    (equiangular), and distance-weighted back-projection. Short scans are
+    weighted by Parker's weights first (:mod:`medaug.physics.ct.shortscan`).
+
+    Raises
+    ------
+    ValueError
+        For a fan-beam scan that spans more than 360 degrees, or a short
+        scan that is too short or unequally spaced.
 
     References
     ----------
     Kak A. C., Slaney M., "Principles of Computerized Tomographic Imaging",
     IEEE Press, 1988, chapter 3. DOI: 10.1137/1.9780898719277
+
+    Parker D. L., "Optimal short scan convolution reconstruction for fan beam
+    CT", Medical Physics 9(2), 254-257, 1982. DOI: 10.1118/1.595078
 
     Examples
     --------
