@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="evaluation", metavar="DIR", help="report folder (default: evaluation)")
     parser.add_argument(
         "--patient-pattern", metavar="REGEX",
-        help="regular expression with a group named 'patient' matched against file names, "
-             r"for example '^(?P<patient>sub-\d+)_'",
+        help="regular expression with a group named 'patient' matched against the file names of "
+             r"real and training images, for example '^(?P<patient>sub-\d+)_'",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for subsampling and the noise baseline (default 0)")
     parser.add_argument(
@@ -50,9 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from medaug.generative.imagesets import read_image_folder
     from medaug.generative.report import write_report
 
+    # Synthetic images have no patients, so the pattern applies to real and training images.
     sets = {
-        name: read_image_folder(folder, patient_pattern=args.patient_pattern)
-        for name, folder in (("real", args.real), ("synthetic", args.synthetic), ("train", args.train))
+        "real": read_image_folder(args.real, patient_pattern=args.patient_pattern),
+        "synthetic": read_image_folder(args.synthetic),
+        "train": read_image_folder(args.train, patient_pattern=args.patient_pattern),
     }
     report = evaluate_synthetic(
         sets["real"], sets["synthetic"], sets["train"], np.random.default_rng(args.seed),

@@ -122,9 +122,9 @@ def utility_metrics(
         "intensity_wasserstein": _metric_table(metrics.intensity_distance, real, synthetic, train, noise),
         "power_spectrum": _metric_table(metrics.power_spectrum_distance, real, synthetic, train, noise),
         "ms_ssim_diversity": {
-            "synthetic": ms_ssim_diversity(synthetic, pair_rng, data_range=1.0),
-            "real": ms_ssim_diversity(real, pair_rng, data_range=1.0),
-            "train": ms_ssim_diversity(train, pair_rng, data_range=1.0),
+            "synthetic": ms_ssim_diversity(synthetic, pair_rng, max_pairs=100, data_range=1.0),
+            "real": ms_ssim_diversity(real, pair_rng, max_pairs=100, data_range=1.0),
+            "train": ms_ssim_diversity(train, pair_rng, max_pairs=100, data_range=1.0),
         },
     }
 
@@ -166,23 +166,19 @@ def privacy_metrics(
     )
     low_holdout = float(np.percentile(holdout_dcr, 5))
 
-    similarity = detector.similarity(synthetic.images, train.images)
-    holdout_similarity = detector.similarity(real.images, train.images)
-    same_patient = np.asarray(real.patients)[:, None] == np.asarray(train.patients)[None, :]
-    holdout_similarity[same_patient] = -1.0
-    threshold = calibrate_threshold(holdout_similarity.max(axis=1), margin=detector.margin)
-    best = similarity.max(axis=1)
-    match = similarity.argmax(axis=1)
+    matches = detector.match(synthetic.images, train.images)
+    holdout_matches = detector.match(real.images, train.images)
+    # NOTE: a holdout image whose best match is its own patient's training image
+    # still calibrates the threshold; only nearest distances skip own patients.
+    threshold = calibrate_threshold(holdout_matches.similarity, margin=detector.margin)
+    best, match = matches.similarity, matches.index
     flagged = np.flatnonzero(best > threshold)
     copy_fraction = float(flagged.size / len(synthetic))
 
-    # Membership inference: a record closer to the synthetic set is guessed a member.
-    member_scores, _ = group_max(
-        -pairwise_rms_distance(train.images, synthetic.images).min(axis=1), train.patients
-    )
-    nonmember_scores, _ = group_max(
-        -pairwise_rms_distance(real.images, synthetic.images).min(axis=1), real.patients
-    )
+    # Membership inference: a record that some synthetic image copies (highest
+    # augmentation-robust similarity) is guessed a member.
+    member_scores, _ = group_max(detector.match(train.images, synthetic.images).similarity, train.patients)
+    nonmember_scores, _ = group_max(detector.match(real.images, synthetic.images).similarity, real.patients)
 
     return {
         "distance_to_closest_record": {
@@ -196,7 +192,7 @@ def privacy_metrics(
         },
         "copy_detection": {
             "threshold": float(threshold),
-            "holdout_max_similarity": float(holdout_similarity.max()),
+            "holdout_max_similarity": float(holdout_matches.similarity.max()),
             "flagged_fraction": copy_fraction,
             "flagged": [
                 {
@@ -211,7 +207,7 @@ def privacy_metrics(
             "flagged_patients": sorted({train.patients[int(match[i])] for i in flagged}),
         },
         "membership_inference": {
-            "attack": "distance of each record to its closest synthetic image",
+            "attack": "largest augmentation-robust similarity of each record to a synthetic image",
             "unit": "patients" if len(set(train.patients)) < len(train) else "images",
             "tpr_at_1pct_fpr": tpr_at_fpr(member_scores, nonmember_scores, fpr=0.01),
             "auc": roc_auc(member_scores, nonmember_scores),

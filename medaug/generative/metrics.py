@@ -25,7 +25,6 @@ arXiv:2002.09797.
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import scipy.spatial.distance
 import scipy.stats
 
@@ -82,11 +81,13 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     cov_a = np.atleast_2d(np.cov(a, rowvar=False))
     cov_b = np.atleast_2d(np.cov(b, rowvar=False))
-    root = scipy.linalg.sqrtm(cov_a @ cov_b)
-    if np.iscomplexobj(root):
-        # Rounding makes tiny imaginary parts when cov_a @ cov_b is singular.
-        root = root.real
-    distance = float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * root))
+    # tr (S_a S_b)^(1/2) equals the sum of square roots of the eigenvalues of
+    # the symmetric matrix S_a^(1/2) S_b S_a^(1/2), which eigh computes stably.
+    values, vectors = np.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    middle = root_a @ cov_b @ root_a
+    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2.0), 0.0, None)).sum()
+    distance = float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root)
     return max(distance, 0.0)
 
 

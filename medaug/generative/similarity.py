@@ -78,11 +78,12 @@ def ms_ssim(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *, data_
     --------
     >>> import numpy as np
     >>> a = np.random.default_rng(0).random((2, 32, 32))
-    >>> ms_ssim(a, a, data_range=1.0).round(6).tolist()
+    >>> ms_ssim(a, a, data_range=1.0).round(5).tolist()
     [1.0, 1.0]
     """
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x, dtype=torch.float64)
-    y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y, dtype=torch.float64)
+    # float32: torch's float64 convolutions on the CPU are several times slower.
+    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x, dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y, dtype=torch.float32)
     if x.shape != y.shape:
         raise ValueError(f"`x` and `y` must have one shape, got {tuple(x.shape)} and {tuple(y.shape)}")
     if x.ndim not in (3, 4):
@@ -96,12 +97,12 @@ def ms_ssim(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *, data_
     n_scales = 1
     while n_scales < len(MS_SSIM_WEIGHTS) and smallest // 2**n_scales >= _WINDOW_SIZE:
         n_scales += 1
-    weights = torch.tensor(MS_SSIM_WEIGHTS[:n_scales], dtype=torch.float64)
+    weights = torch.tensor(MS_SSIM_WEIGHTS[:n_scales], dtype=torch.float32)
     weights = weights / weights.sum()
     pool = torch.nn.functional.avg_pool2d if spatial_dims == 2 else torch.nn.functional.avg_pool3d
 
     x, y = x[:, None], y[:, None]
-    result = torch.ones(x.shape[0], dtype=torch.float64)
+    result = torch.ones(x.shape[0], dtype=torch.float32)
     for scale in range(n_scales):
         luminance, contrast_structure = _ssim_terms(x, y, float(data_range), spatial_dims)
         result = result * contrast_structure.clamp(min=0) ** weights[scale]
@@ -109,11 +110,11 @@ def ms_ssim(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *, data_
             result = result * luminance.clamp(min=0) ** weights[scale]
         else:
             x, y = pool(x, 2), pool(y, 2)
-    return result.numpy()
+    return result.double().numpy()
 
 
 def ms_ssim_diversity(
-    images: np.ndarray, rng: np.random.Generator, *, max_pairs: int = 500, data_range: float | None = None
+    images: np.ndarray, rng: np.random.Generator, *, max_pairs: int = 200, data_range: float | None = None
 ) -> float:
     """Return the mean MS-SSIM over distinct pairs of a set (lower means more diverse).
 
@@ -123,7 +124,7 @@ def ms_ssim_diversity(
     rng : numpy.random.Generator
         Chooses the pairs when there are more than ``max_pairs``.
     max_pairs : int
-        Most pairs evaluated (default 500).
+        Most pairs evaluated (default 200).
     data_range : float, optional
         Intensity range (default: ``max - min`` over the set).
     """

@@ -189,7 +189,12 @@ def train_generator(config: TrainConfig, *, resume: bool = False, progress: bool
     settings = model_settings(config, num_labels)
     if settings.num_labels and labels is None:
         raise ValueError("`model.condition_on_labels` needs label maps in the training data")
-    model = build_model(settings)
+    # MONAI initialises weights from torch's global generator; seeding it inside
+    # fork_rng makes the initial weights follow the config seed and restores the
+    # caller's global state afterwards.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.training.seed)
+        model = build_model(settings)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.training.learning_rate)
     start, elapsed = 0, 0.0
     if resume and checkpoint_path.exists():
@@ -231,13 +236,14 @@ def _run_steps(config, model, optimiser, images, labels, start, elapsed, folder,
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
+        value = float(loss.detach())
         bar.update(1)
         if step % training.log_every == 0 or step == training.steps:
             seconds = time.perf_counter() - began
             with (folder / "loss.csv").open("a") as handle:
-                handle.write(f"{step},{float(loss):.6g},{seconds:.2f}\n")
-            bar.set_postfix(loss=f"{float(loss):.4f}")
-            logger.debug("step %d loss %.5f", step, float(loss))
+                handle.write(f"{step},{value:.6g},{seconds:.2f}\n")
+            bar.set_postfix(loss=f"{value:.4f}")
+            logger.debug("step %d loss %.5f", step, value)
         if step % training.checkpoint_every == 0 or step == training.steps:
             _atomic_save({
                 "model": model.state_dict(),

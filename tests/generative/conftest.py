@@ -39,7 +39,7 @@ def ellipse_heads(count: int, rng: np.random.Generator, size: int = 64) -> tuple
     return images, labels
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def heads():
     """Function ``heads(count, rng, size=64)`` that draws head-like images and labels."""
     return ellipse_heads

@@ -12,8 +12,8 @@ from medaug.generative.similarity import ms_ssim, ms_ssim_diversity
 
 def test_ms_ssim_identical_is_one(rng):
     images = rng.random((3, 64, 64))
-    # Luminance and contrast-structure are exactly 1 for x == y up to rounding.
-    np.testing.assert_allclose(ms_ssim(images, images, data_range=1.0), 1.0, atol=1e-12)
+    # Luminance and contrast-structure are 1 for x == y up to float32 rounding.
+    np.testing.assert_allclose(ms_ssim(images, images, data_range=1.0), 1.0, atol=1e-5)
 
 
 def test_ms_ssim_orders_degradation(rng):
@@ -32,7 +32,7 @@ def test_ms_ssim_independent_noise_is_low(rng):
 
 def test_ms_ssim_3d(rng):
     volume = rng.random((2, 16, 16, 16))
-    np.testing.assert_allclose(ms_ssim(volume, volume, data_range=1.0), 1.0, atol=1e-12)
+    np.testing.assert_allclose(ms_ssim(volume, volume, data_range=1.0), 1.0, atol=1e-5)
 
 
 def test_diversity_of_copies_is_one(rng):
