@@ -30,7 +30,7 @@ BATCH = 8
 BATCHES = 8
 CONFIGS = {
     "MRI reconstruction (128 x 128, 8 coils, Poisson-disc R=4)": "mri_reconstruction.yaml",
-    "brain segmentation (96 x 96, MRI chain + augmentation)": "brain_segmentation.yaml",
+    "brain segmentation (96 x 96, label-to-image + MRI chain + augmentation)": "brain_segmentation.yaml",
 }
 
 
