@@ -33,8 +33,8 @@ def _weighted_fan_projections(
 
     Projections get the cosine pre-weight and, for a short scan, the Parker
     weights. A full scan measures each line twice, so its angular weight is
-    half the angle step; a Parker-weighted short scan measures it once in
-    total, so the weight is the whole step.
+    half the angle step. A Parker-weighted short scan counts each line once
+    in total, so its weight is the whole step.
     """
     source, distance = geometry.source_to_isocenter_mm, geometry.source_to_detector_mm
     positions = torch.as_tensor(geometry.detector_positions_mm(), dtype=sinogram.dtype, device=sinogram.device)

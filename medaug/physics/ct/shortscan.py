@@ -21,7 +21,7 @@ In this geometry the ray ``(beta, gamma)`` runs along the same line as
 Parker's paper writes the conjugate as ``(beta + pi + 2 gamma, -gamma)``
 because its fan angle has the opposite sign; the formula here is his with
 ``gamma`` negated. With ``delta`` equal to half the fan angle this is the
-minimal short scan; a longer arc (still under 360 degrees) uses the same
+minimal short scan. A longer arc (still under 360 degrees) uses the same
 formula with the larger ``delta``, and the pair still sums to 1 for every
 ``|gamma| <= delta``.
 

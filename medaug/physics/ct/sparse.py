@@ -19,8 +19,8 @@ __all__ = ["SparseMatrix", "csr_from_rows"]
 
 # Columns of the dense factor per sparse product. On a 2-core AMD EPYC VM
 # (torch 2.13, MKL), a 256 x 256 Joseph matrix times 32 columns took about
-# 1 ms per column and times 64 columns about 5 ms per column, because the
-# dense rows then no longer fit in the cache.
+# 1 ms per column. Times 64 columns it took about 5 ms per column, probably
+# because the dense rows then no longer fit in the cache.
 _MAX_COLUMNS = 32
 
 

@@ -1,8 +1,8 @@
 """Parallel-beam view symmetries: one sparse matrix for the views in [0, 45] degrees.
 
-On a square grid of square pixels centred on the isocentre, mirroring the
+Take a square grid of square pixels centred on the isocentre. Mirroring the
 image across the y axis (``Fx``, a flip of the column axis) and swapping x
-and y (``T``, a transpose) permute pixels exactly, and they map one
+and y (``T``, a transpose) permute its pixels exactly. They also map one
 parallel-beam view onto another:
 
     p_f(theta, t) = p_f(theta - 180, -t)
@@ -91,7 +91,7 @@ class ViewSymmetry:
     def transform_images(self, images: torch.Tensor) -> torch.Tensor:
         """Return every image ``(M, H, W)`` under every transform as columns ``(H * W, m * M)``.
 
-        Column ``t * M + b`` holds image ``b`` under transform ``t``.
+        Column ``t * M + b`` contains image ``b`` under transform ``t``.
         """
         grid = images.permute(1, 2, 0)
         copies = []
@@ -146,9 +146,9 @@ def view_symmetry(
     """Return the view symmetry of a scan, or None where it does not apply or would not pay.
 
     It applies to a square image of square pixels and a detector centred on
-    the isocentre (offset 0), and pays when the base views number at most
-    60 % of the views (true for angles spread uniformly over 180 or 360
-    degrees in steps that divide 45 degrees).
+    the isocentre (offset 0). It is used when the base views number at most
+    60 % of the views, which is true for angles spread uniformly over 180 or
+    360 degrees in steps that divide 45 degrees.
     """
     if image_shape[0] != image_shape[1] or spacing_mm[0] != spacing_mm[1]:
         return None

@@ -65,8 +65,8 @@ def test_parker_line_weights_sum_to_one(delta, gamma_fraction, beta_fraction):
     gamma = gamma_fraction * delta
     arc = math.pi + 2 * delta
     beta = beta_fraction * arc
-    # The same line is seen from (beta + pi - 2 gamma, -gamma) and from
-    # (beta - pi - 2 gamma, -gamma); at most one of them lies in the arc.
+    # The rays (beta + pi - 2 gamma, -gamma) and (beta - pi - 2 gamma, -gamma)
+    # run along the same line. At most one of them lies in the arc.
     conjugates = [c for c in (beta + math.pi - 2 * gamma, beta - math.pi - 2 * gamma) if 0.0 <= c <= arc]
 
     weight = parker_weights(np.array([beta]), np.array([gamma]), delta)[0, 0]

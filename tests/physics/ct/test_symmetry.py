@@ -117,8 +117,9 @@ def test_symmetry_not_used(geometry, shape, spacing):
 def test_reduced_view_sees_transformed_point(angle, x, y):
     base, reverse, flip, transpose = _reduce_angle(angle)
     # The image transform moves a point by the mirror x -> -x, then the swap
-    # of x and y; the view at `angle` sees the point where the base view
-    # sees the moved point, with t negated when `reverse`.
+    # of x and y. The view at `angle` projects the point to the detector
+    # position where the base view projects the moved point, negated when
+    # `reverse` is set.
     moved_x, moved_y = (-x if flip else x), y
     if transpose:
         moved_x, moved_y = moved_y, moved_x
