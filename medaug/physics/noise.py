@@ -21,6 +21,10 @@ Foi A. et al., "Practical Poissonian-Gaussian noise modeling and fitting for
 single-image raw-data", IEEE Transactions on Image Processing 17(10),
 1737-1754, 2008. DOI: 10.1109/TIP.2008.2001399
 
+Gudbjartsson H., Patz S., "The Rician distribution of noisy MRI data",
+Magnetic Resonance in Medicine 34(6), 910-914, 1995.
+DOI: 10.1002/mrm.1910340618
+
 Goodman J. W., "Some fundamental properties of speckle", Journal of the
 Optical Society of America 66(11), 1145-1150, 1976.
 DOI: 10.1364/JOSA.66.001145
@@ -39,6 +43,7 @@ from medaug.core.fields import as_tensor
 
 __all__ = [
     "GaussianNoise",
+    "RicianNoise",
     "PoissonNoise",
     "PoissonGaussianNoise",
     "SpeckleNoise",
@@ -69,7 +74,8 @@ def _prepare(x: Any) -> tuple[torch.Tensor, bool]:
     tensor = as_tensor(x, "x")
     if tensor.is_complex():
         raise TypeError(f"`x` must be real, got {tensor.dtype}")
-    if tensor.numel() and not bool(torch.isfinite(tensor.to(torch.float64)).all()):
+    # Integers are always finite; checking floats in their own dtype avoids a copy.
+    if tensor.is_floating_point() and tensor.numel() and not bool(torch.isfinite(tensor).all()):
         raise ValueError("`x` contains NaN or inf; replace non-finite values first")
     return tensor, was_numpy
 
@@ -138,6 +144,46 @@ class GaussianNoise:
             return x
         data = promote_to_float(tensor)
         return _finish(data + self.mean + self.sigma * _normal(data, generator), was_numpy)
+
+
+@dataclasses.dataclass(frozen=True)
+class RicianNoise:
+    """Magnitude noise ``|x + sigma (n1 + i n2)|``, ``n1, n2 ~ N(0, 1)`` independent.
+
+    This is the noise of a magnitude MR image reconstructed from one coil:
+    a zero signal becomes Rayleigh distributed with mean
+    ``sigma sqrt(pi / 2)`` (Gudbjartsson and Patz 1995). With ``sigma > 0``
+    the output is >= 0 for any input, so a negative ``x`` comes back as a
+    magnitude; ``sigma = 0`` returns the input unchanged, like every model.
+
+    Parameters
+    ----------
+    sigma : float
+        Standard deviation of each of the real and imaginary noise parts,
+        in the image's unit.
+
+    Examples
+    --------
+    >>> y = RicianNoise(1.0)(np.zeros(4), generator=np.random.default_rng(0))
+    >>> bool((y >= 0).all())
+    True
+    """
+
+    sigma: float
+
+    def __post_init__(self) -> None:
+        _check_nonnegative(self.sigma, "sigma")
+
+    def __call__(self, x: Any, *, generator: Generator) -> Any:
+        """Return the magnitude of ``x`` plus complex Gaussian noise."""
+        _check_generator(generator)
+        tensor, was_numpy = _prepare(x)
+        if self.sigma == 0:
+            return x
+        data = promote_to_float(tensor)
+        real = _normal(data, generator)
+        imaginary = _normal(data, generator)
+        return _finish(torch.sqrt((data + self.sigma * real) ** 2 + (self.sigma * imaginary) ** 2), was_numpy)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -268,6 +314,14 @@ class SaltAndPepperNoise:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value <= 1):
                 raise ValueError(f"`{name}` must be in [0, 1], got {value!r}")
+        for name in ("low", "high"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"`{name}` must be a number or None, got {type(value).__name__} {value!r}")
+            if not math.isfinite(value):
+                raise ValueError(f"`{name}` must be finite, got {value!r}")
 
     def __call__(self, x: Any, *, generator: Generator) -> Any:
         """Return a copy of ``x`` with impulses."""

@@ -4,7 +4,12 @@ Images are ``(..., *spatial)`` where the number of spatial axes is the
 length of ``spacing_mm`` (2 or 3); leading axes are batch and channel
 axes. Numpy in gives numpy out, integers are promoted to floating point,
 and zero blur returns the input unchanged. Edges are padded by
-replication, so a uniform image stays uniform and nothing is clipped.
+replication unless ``edge="reflect"`` is asked for; either way a uniform
+image stays uniform and nothing is clipped.
+
+:func:`gaussian_filter` is the one Gaussian filter of the package: the
+blur, sharpening, anti-aliasing and slice-profile transforms of
+:mod:`medaug.transforms` call it too.
 
 References
 ----------
@@ -27,6 +32,8 @@ from medaug.physics.noise import promote_to_float
 
 __all__ = [
     "FWHM_PER_SIGMA",
+    "fwhm_to_sigma_voxels",
+    "gaussian_filter",
     "gaussian_kernel_1d",
     "psf_blur",
     "convolve_kernel",
@@ -57,7 +64,10 @@ def _finish(result: torch.Tensor, was_numpy: bool) -> Any:
 
 
 def _per_axis(value: float | Sequence[float], ndim: int, name: str, *, positive: bool) -> tuple[float, ...]:
-    values = np.broadcast_to(np.asarray(value, dtype=float), (ndim,))
+    array = np.asarray(value, dtype=float)
+    if array.ndim > 1 or array.size not in (1, ndim):
+        raise ValueError(f"`{name}` must be one value or {ndim} values (one per spatial axis), got {value!r}")
+    values = np.broadcast_to(array.reshape(-1), (ndim,))
     bad = values <= 0 if positive else values < 0
     if not np.all(np.isfinite(values)) or np.any(bad):
         bound = "> 0" if positive else ">= 0"
@@ -72,31 +82,99 @@ def _spatial_ndim(spacing_mm: Sequence[float]) -> int:
     return ndim
 
 
-def gaussian_kernel_1d(sigma_pixels: float, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def _check_edge(edge: str) -> None:
+    if edge not in ("replicate", "reflect"):
+        raise ValueError(f"`edge` must be 'replicate' or 'reflect', got {edge!r}")
+
+
+def fwhm_to_sigma_voxels(fwhm_mm: Sequence[float], spacing_mm: Sequence[float]) -> tuple[float, ...]:
+    """Convert per-axis FWHM in mm to Gaussian standard deviations in voxels.
+
+    ``sigma = fwhm / (2 sqrt(2 ln 2)) / spacing`` on each axis.
+
+    Examples
+    --------
+    >>> round(fwhm_to_sigma_voxels([2.3548], [1.0])[0], 3)
+    1.0
+    """
+    return tuple(float(f) / FWHM_PER_SIGMA / float(s) for f, s in zip(fwhm_mm, spacing_mm))
+
+
+def gaussian_kernel_1d(
+    sigma_voxels: float, *, dtype: torch.dtype = torch.float64, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Return a normalised sampled Gaussian spanning +-4 sigma (at least 3 taps).
+
+    The weight cut off beyond 4 sigma is below 1.2e-4 of the total.
 
     Examples
     --------
     >>> round(float(gaussian_kernel_1d(1.5).sum()), 12)
     1.0
     """
-    radius = max(1, math.ceil(4 * sigma_pixels))
+    radius = max(1, math.ceil(4 * sigma_voxels))
     offsets = torch.arange(-radius, radius + 1, dtype=torch.float64)
-    kernel = torch.exp(-0.5 * (offsets / sigma_pixels) ** 2)
-    return (kernel / kernel.sum()).to(dtype)
+    kernel = torch.exp(-0.5 * (offsets / sigma_voxels) ** 2)
+    return (kernel / kernel.sum()).to(dtype=dtype, device=device)
 
 
-def _convolve_axis(data: torch.Tensor, kernel: torch.Tensor, axis: int) -> torch.Tensor:
+def _convolve_axis(data: torch.Tensor, kernel: torch.Tensor, axis: int, edge: str) -> torch.Tensor:
     moved = data.movedim(axis, -1)
     shape = moved.shape
     rows = moved.reshape(-1, 1, shape[-1])
     radius = (kernel.numel() - 1) // 2
-    padded = F.pad(rows, (radius, kernel.numel() - 1 - radius), mode="replicate")
+    after = kernel.numel() - 1 - radius
+    # torch's reflect padding needs the pad to be shorter than the axis.
+    mode = "reflect" if edge == "reflect" and max(radius, after) < shape[-1] else "replicate"
+    padded = F.pad(rows, (radius, after), mode=mode)
     out = F.conv1d(padded, kernel.flip(0).view(1, 1, -1).to(rows))
     return out.reshape(shape).movedim(-1, axis)
 
 
-def psf_blur(image: Any, fwhm_mm: float | Sequence[float], *, spacing_mm: Sequence[float]) -> Any:
+def gaussian_filter(data: torch.Tensor, sigma_voxels: Sequence[float], *, edge: str = "replicate") -> torch.Tensor:
+    """Filter the trailing axes of ``data`` with a separable Gaussian.
+
+    Parameters
+    ----------
+    data : tensor, (..., *spatial), floating point
+        The last ``len(sigma_voxels)`` axes are filtered.
+    sigma_voxels : sequence of float
+        Standard deviation per spatial axis, in voxels; 0 leaves the axis
+        alone, and so does an axis of size 1.
+    edge : {"replicate", "reflect"}, keyword-only
+        Padding beyond the border: repeat the edge voxel, or mirror about
+        it without repeating it. ``reflect`` falls back to ``replicate`` on
+        an axis shorter than the kernel radius + 1. Both keep a constant
+        image constant.
+
+    Examples
+    --------
+    >>> step = torch.tensor([[0.0, 0.0, 1.0, 1.0]])
+    >>> gaussian_filter(step, [0.0, 1.0]).sum().item() == step.sum().item()
+    True
+    """
+    _check_edge(edge)
+    ndim = len(sigma_voxels)
+    if ndim > data.ndim:
+        raise ValueError(f"`sigma_voxels` has {ndim} values but `data` has only {data.ndim} axes")
+    result = data
+    for offset, sigma in enumerate(sigma_voxels):
+        if not (math.isfinite(sigma) and sigma >= 0):
+            raise ValueError(f"`sigma_voxels` must be finite and >= 0, got {list(sigma_voxels)}")
+        axis = data.ndim - ndim + offset
+        if sigma > 0 and data.shape[axis] > 1:
+            kernel = gaussian_kernel_1d(sigma, dtype=data.dtype, device=data.device)
+            result = _convolve_axis(result, kernel, axis, edge)
+    return result
+
+
+def psf_blur(
+    image: Any,
+    fwhm_mm: float | Sequence[float],
+    *,
+    spacing_mm: Sequence[float],
+    edge: str = "replicate",
+) -> Any:
     """Blur with a separable Gaussian point spread function of ``fwhm_mm`` per axis.
 
     Parameters
@@ -108,6 +186,8 @@ def psf_blur(image: Any, fwhm_mm: float | Sequence[float], *, spacing_mm: Sequen
     spacing_mm : sequence of float
         Pixel spacing per spatial axis, mm; its length sets the number of
         spatial axes.
+    edge : {"replicate", "reflect"}, keyword-only
+        Padding beyond the border, see :func:`gaussian_filter`.
 
     Examples
     --------
@@ -118,14 +198,11 @@ def psf_blur(image: Any, fwhm_mm: float | Sequence[float], *, spacing_mm: Sequen
     ndim = _spatial_ndim(spacing_mm)
     spacing = _per_axis(spacing_mm, ndim, "spacing_mm", positive=True)
     fwhm = _per_axis(fwhm_mm, ndim, "fwhm_mm", positive=False)
+    _check_edge(edge)
     data, was_numpy = _prepare(image, ndim)
     if all(f == 0 for f in fwhm):
         return image
-    for offset, (width, pitch) in enumerate(zip(fwhm, spacing)):
-        if width > 0:
-            kernel = gaussian_kernel_1d(width / FWHM_PER_SIGMA / pitch, dtype=data.dtype)
-            data = _convolve_axis(data, kernel.to(data.device), data.ndim - ndim + offset)
-    return _finish(data, was_numpy)
+    return _finish(gaussian_filter(data, fwhm_to_sigma_voxels(fwhm, spacing), edge=edge), was_numpy)
 
 
 def convolve_kernel(image: Any, kernel: Any) -> Any:

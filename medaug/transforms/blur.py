@@ -1,7 +1,9 @@
 """Gaussian blur and unsharp-mask sharpening with widths in mm (FWHM).
 
 Widths are physical, so a 2 mm FWHM blur spans two voxels of 1 mm and half
-a voxel of 4 mm. Label maps are never filtered.
+a voxel of 4 mm. Both transforms filter with
+:func:`medaug.physics.optics.psf_blur` and mirrored edges (``edge="reflect"``).
+Label maps are never filtered.
 
 Examples
 --------
@@ -23,8 +25,8 @@ import torch
 
 from medaug.core.fields import Image
 from medaug.core.sample import Sample
+from medaug.physics.optics import psf_blur
 from medaug.transforms.base import IntensityTransform, RandomTransform
-from medaug.transforms.functional.filters import fwhm_to_sigma_voxels, gaussian_blur
 from medaug.transforms.validation import check_nonnegative, check_range
 
 __all__ = ["Blur", "BlurParameters", "RandomBlur", "RandomSharpen", "Sharpen", "SharpenParameters"]
@@ -44,8 +46,8 @@ def _per_axis(value: float | Sequence[float], ndim: int, name: str) -> tuple[flo
     return (float(value),) * ndim
 
 
-def _sigma(field: Image, fwhm_mm: tuple[float, ...]) -> tuple[float, ...]:
-    return fwhm_to_sigma_voxels(fwhm_mm, field.geometry.spacing)
+def _blur(data: torch.Tensor, fwhm_mm: tuple[float, ...], field: Image) -> torch.Tensor:
+    return psf_blur(data, fwhm_mm, spacing_mm=field.geometry.spacing, edge="reflect")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Blur(IntensityTransform):
         return BlurParameters(_per_axis(self.fwhm_mm, sample.reference.spatial_ndim, "fwhm_mm"))
 
     def apply_to_image(self, data: torch.Tensor, parameters: BlurParameters, field: Image) -> torch.Tensor:
-        return gaussian_blur(data, _sigma(field, parameters.fwhm_mm))
+        return _blur(data, parameters.fwhm_mm, field)
 
 
 class RandomBlur(RandomTransform):
@@ -120,7 +122,7 @@ class Sharpen(IntensityTransform):
     def apply_to_image(self, data: torch.Tensor, parameters: SharpenParameters, field: Image) -> torch.Tensor:
         if parameters.amount == 0:
             return data
-        blurred = gaussian_blur(data, _sigma(field, parameters.fwhm_mm))
+        blurred = _blur(data, parameters.fwhm_mm, field)
         return data + parameters.amount * (data - blurred)
 
 

@@ -21,13 +21,10 @@ import torch
 
 from medaug.core.fields import Image
 from medaug.core.sample import Sample
+from medaug.physics.optics import fwhm_to_sigma_voxels, gaussian_filter
 from medaug.transforms.base import IntensityTransform, RandomTransform
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan
-from medaug.transforms.functional.filters import (
-    fwhm_to_sigma_voxels,
-    gaussian_blur,
-    interpolate_axis,
-)
+from medaug.transforms.functional.resample import interpolate_axis
 from medaug.transforms.spatial import InterpolatingTransform, physical_axis
 from medaug.transforms.validation import check_positive, check_range
 
@@ -110,7 +107,7 @@ class Resample(InterpolatingTransform):
         for name, field in sample.items():
             if isinstance(field, Image):
                 data = field.data if field.data.is_floating_point() else field.data.to(torch.float32)
-                changed[name] = field.replace(data=gaussian_blur(data, parameters.antialias_sigma_voxels))
+                changed[name] = field.replace(data=gaussian_filter(data, parameters.antialias_sigma_voxels, edge="reflect"))
         return sample.replace(changed)
 
     def plan(self, parameters: ResampleParameters, grid: Grid) -> SpatialPlan:
@@ -164,7 +161,7 @@ class ThickSlices(IntensityTransform):
         voxel = geometry.spacing[array_axis]
         sigma = [0.0] * geometry.ndim
         sigma[array_axis] = fwhm_to_sigma_voxels([parameters.thickness_mm], [voxel])[0]
-        blurred = gaussian_blur(data, sigma)
+        blurred = gaussian_filter(data, sigma, edge="reflect")
         size = data.shape[1 + array_axis]
         step = parameters.spacing_mm / voxel
         count = int(np.floor((size - 1) / step)) + 1

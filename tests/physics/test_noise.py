@@ -1,5 +1,7 @@
 """Noise models: identity at zero strength, promotion, statistics, exact impulse counts."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -11,12 +13,14 @@ from medaug.physics.noise import (
     GaussianNoise,
     PoissonGaussianNoise,
     PoissonNoise,
+    RicianNoise,
     SaltAndPepperNoise,
     SpeckleNoise,
 )
 
 ZERO_STRENGTH = [
     GaussianNoise(0.0),
+    RicianNoise(0.0),
     PoissonNoise(float("inf")),
     PoissonGaussianNoise(float("inf"), 0.0),
     SpeckleNoise(0.0),
@@ -67,6 +71,23 @@ def test_gaussian_statistics():
     # 200 000 draws: mean and std within 1 % (over 5 standard errors).
     assert abs(out.mean() - 1.0) < 0.02
     assert abs(out.std() / 2.0 - 1) < 0.01
+
+
+def test_rician_zero_signal_is_rayleigh():
+    x = torch.zeros(200_000, dtype=torch.float64)
+    out = RicianNoise(2.0)(x, generator=torch.Generator().manual_seed(9))
+    # Rayleigh mean sigma sqrt(pi / 2); 200 000 draws put it within 1 %
+    # (over 7 standard errors).
+    assert abs(float(out.mean()) / (2.0 * math.sqrt(math.pi / 2)) - 1) < 0.01
+    assert float(out.min()) >= 0.0
+
+
+def test_rician_second_moment():
+    x = np.full(200_000, -3.0)
+    out = RicianNoise(0.5)(x, generator=np.random.default_rng(10))
+    # E[M^2] = A^2 + 2 sigma^2 = 9.5 exactly; 1 % is over 10 standard errors.
+    assert abs(float((out**2).mean()) / 9.5 - 1) < 0.01
+    assert float(out.min()) >= 0.0
 
 
 def test_poisson_variance_equals_mean():
@@ -129,6 +150,12 @@ def test_bad_parameters_raise():
         PoissonNoise(0.0)
     with pytest.raises(ValueError, match="`distribution` must be"):
         SpeckleNoise(0.1, distribution="rayleigh")
+    with pytest.raises(ValueError, match="`sigma` must be >= 0"):
+        RicianNoise(float("nan"))
+    with pytest.raises(ValueError, match="`high` must be finite, got inf"):
+        SaltAndPepperNoise(0.1, high=float("inf"))
+    with pytest.raises(TypeError, match="`low` must be a number or None, got str"):
+        SaltAndPepperNoise(0.1, low="min")
 
 
 def test_non_finite_input_raises():
@@ -143,7 +170,7 @@ def test_missing_generator_raises():
 
 def test_same_seed_same_noise():
     x = np.linspace(0.0, 2.0, 50)
-    for model in (GaussianNoise(1.0), SpeckleNoise(0.3), SaltAndPepperNoise(0.2), PoissonNoise(2.0)):
+    for model in (GaussianNoise(1.0), RicianNoise(0.5), SpeckleNoise(0.3), SaltAndPepperNoise(0.2), PoissonNoise(2.0)):
         first = model(x + 1, generator=np.random.default_rng(8))
         second = model(x + 1, generator=np.random.default_rng(8))
         assert np.array_equal(first, second)

@@ -5,12 +5,18 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import ndimage
 
 from medaug.physics.optics import (
     FWHM_PER_SIGMA,
     convolve_kernel,
     degrade_resolution,
     downsample,
+    fwhm_to_sigma_voxels,
+    gaussian_filter,
+    gaussian_kernel_1d,
     psf_blur,
     upsample_to_shape,
 )
@@ -54,6 +60,71 @@ def test_psf_blur_bad_input_raises():
         psf_blur(np.zeros((4, 4)), -1.0, spacing_mm=(1.0, 1.0))
     with pytest.raises(ValueError, match="`image` contains NaN or inf"):
         psf_blur(np.full((4, 4), np.inf), 1.0, spacing_mm=(1.0, 1.0))
+
+
+def test_psf_blur_wrong_fwhm_length_raises():
+    with pytest.raises(ValueError, match=r"`fwhm_mm` must be one value or 2 values \(one per spatial axis\)"):
+        psf_blur(np.zeros((4, 4)), (1.0, 2.0, 3.0), spacing_mm=(1.0, 1.0))
+    with pytest.raises(ValueError, match="`edge` must be 'replicate' or 'reflect', got 'wrap'"):
+        psf_blur(np.zeros((4, 4)), 1.0, spacing_mm=(1.0, 1.0), edge="wrap")
+
+
+def test_fwhm_to_sigma_anisotropic():
+    sigma = fwhm_to_sigma_voxels((6.0, 6.0), (2.0, 0.5))
+    # sigma = FWHM / (2 sqrt(2 ln 2)) / spacing.
+    assert sigma == pytest.approx((3.0 / 2.354820045, 12.0 / 2.354820045), rel=1e-9)
+
+
+@pytest.mark.parametrize(("edge", "scipy_mode"), [("replicate", "nearest"), ("reflect", "mirror")])
+def test_gaussian_filter_edges_match_scipy(edge, scipy_mode):
+    signal = np.random.default_rng(0).normal(size=(3, 17))
+    out = gaussian_filter(torch.from_numpy(signal), [1.3], edge=edge).numpy()
+    weights = gaussian_kernel_1d(1.3).numpy()
+    expected = ndimage.convolve1d(signal, weights, axis=-1, mode=scipy_mode)
+    # Same weights, summed in another order: float64 round-off only.
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+
+
+def test_gaussian_filter_reflect_on_short_axis_replicates():
+    signal = torch.tensor([[1.0, 3.0, 2.0]], dtype=torch.float64)
+    out = gaussian_filter(signal, [0.0, 2.0], edge="reflect")
+    # Radius 8 exceeds the axis, where reflect padding cannot reach: edge values repeat.
+    expected = ndimage.convolve1d(signal.numpy(), gaussian_kernel_1d(2.0).numpy(), axis=-1, mode="nearest")
+    np.testing.assert_allclose(out.numpy(), expected, rtol=0, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sigma=st.lists(st.floats(0.0, 4.0), min_size=2, max_size=2),
+    edge=st.sampled_from(["replicate", "reflect"]),
+    value=st.floats(-1e3, 1e3),
+    shape=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+)
+def test_gaussian_filter_keeps_constant(sigma, edge, value, shape):
+    image = torch.full((2, *shape), value, dtype=torch.float64)
+    out = gaussian_filter(image, sigma, edge=edge)
+    # Normalised weights sum to 1 within float64 round-off, scaled by |value|.
+    assert torch.allclose(out, image, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(sigma=st.floats(0.1, 3.0), a=st.floats(-5, 5), b=st.floats(-5, 5), seed=st.integers(0, 2**16))
+def test_gaussian_filter_is_linear(sigma, a, b, seed):
+    generator = torch.Generator().manual_seed(seed)
+    x, y = torch.randn(2, 5, 11, generator=generator, dtype=torch.float64)
+    combined = gaussian_filter(a * x + b * y, [sigma, sigma], edge="reflect")
+    separate = a * gaussian_filter(x, [sigma, sigma], edge="reflect") + b * gaussian_filter(y, [sigma, sigma], edge="reflect")
+    # float64 round-off of a few dozen products of magnitude <= 5 * 5.
+    assert torch.allclose(combined, separate, rtol=0, atol=1e-11)
+
+
+def test_gaussian_filter_bad_input_raises():
+    with pytest.raises(ValueError, match=r"`sigma_voxels` must be finite and >= 0, got \[1.0, -1.0\]"):
+        gaussian_filter(torch.zeros(4, 4), [1.0, -1.0])
+    with pytest.raises(ValueError, match="`sigma_voxels` has 3 values but `data` has only 2 axes"):
+        gaussian_filter(torch.zeros(4, 4), [1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="`edge` must be 'replicate' or 'reflect'"):
+        gaussian_filter(torch.zeros(4, 4), [1.0], edge="mirror")
 
 
 def test_convolve_kernel_matches_shift():

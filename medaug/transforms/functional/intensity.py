@@ -3,6 +3,7 @@
 None of them clips or casts: integer inputs must be promoted by the caller
 (see :func:`medaug.transforms.base.promote_intensity`), and outputs may leave
 the input range unless the function is a window or a clip by definition.
+Noise models live in :mod:`medaug.physics.noise`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import numpy as np
 import torch
 
 __all__ = [
-    "add_gaussian_noise",
-    "add_rician_noise",
     "adjust_brightness_contrast",
     "adjust_gamma",
     "apply_intensity_curve",
@@ -35,27 +34,6 @@ def _channel_view(data: torch.Tensor) -> torch.Tensor:
 
 def _broadcast_channels(values: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
     return values.reshape((-1,) + (1,) * (data.ndim - 1))
-
-
-def add_gaussian_noise(data: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    """Return ``data + std * n`` with ``n`` standard normal, drawn from ``generator``."""
-    noise = torch.randn(data.shape, generator=generator, dtype=data.dtype, device=data.device)
-    return data + std * noise
-
-
-def add_rician_noise(data: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
-    """Return the magnitude ``|data + std (n1 + i n2)|`` of complex Gaussian noise.
-
-    This is the noise of a magnitude MR image reconstructed from one coil.
-
-    References
-    ----------
-    H. Gudbjartsson and S. Patz, "The Rician distribution of noisy MRI data",
-    Magnetic Resonance in Medicine 34(6), 910-914, 1995. DOI: 10.1002/mrm.1910340618
-    """
-    real = torch.randn(data.shape, generator=generator, dtype=data.dtype, device=data.device)
-    imaginary = torch.randn(data.shape, generator=generator, dtype=data.dtype, device=data.device)
-    return torch.sqrt((data + std * real) ** 2 + (std * imaginary) ** 2)
 
 
 def _channel_range(data: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

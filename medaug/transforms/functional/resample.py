@@ -36,7 +36,14 @@ from medaug.transforms.functional.coordinates import (
 )
 from medaug.transforms.functional.cubic import grid_sample_cubic
 
-__all__ = ["Resampling", "resample_field", "resample_labels", "resample_sample", "sampling_grid"]
+__all__ = [
+    "Resampling",
+    "interpolate_axis",
+    "resample_field",
+    "resample_labels",
+    "resample_sample",
+    "sampling_grid",
+]
 
 # A composed index map within this distance of a signed permutation with
 # integer offsets is treated as exact: float64 round-off of chained 4x4
@@ -320,3 +327,21 @@ def resample_sample(sample: Sample, plan: SpatialPlan, resampling: Resampling) -
                 "apply spatial augmentation to the image before simulating measurements"
             )
     return sample.replace(changed)
+
+
+def interpolate_axis(data: torch.Tensor, axis: int, positions: torch.Tensor) -> torch.Tensor:
+    """Interpolate ``(C, *spatial)`` linearly at fractional indices along spatial ``axis``.
+
+    Positions outside ``[0, size - 1]`` take the nearest edge value.
+    """
+    size = data.shape[1 + axis]
+    positions = positions.to(data.device).clamp(0, size - 1)
+    low = positions.floor().long().clamp(max=size - 1)
+    high = (low + 1).clamp(max=size - 1)
+    weight = (positions - low).to(data.dtype)
+    lower = data.index_select(1 + axis, low)
+    upper = data.index_select(1 + axis, high)
+    view = [1] * data.ndim
+    view[1 + axis] = -1
+    weight = weight.reshape(view)
+    return lower * (1 - weight) + upper * weight
