@@ -8,8 +8,8 @@
 
 Utility compares ``synthetic`` with ``real`` and reports each value beside
 the same metric for ``train`` against ``real`` (the real-versus-real
-baseline) and for Gaussian noise with the training set's per-pixel mean and
-standard deviation (the noise baseline). Privacy compares ``synthetic``
+baseline) and for independent Gaussian noise with the training set's mean
+and standard deviation (the noise baseline). Privacy compares ``synthetic``
 with ``train`` and reports each value beside the same quantity for
 ``real`` against ``train``.
 
@@ -90,7 +90,7 @@ def utility_metrics(
     count = min(len(synthetic), len(train))
     synthetic = synthetic[np.sort(rng.choice(len(synthetic), count, replace=False))]
     train = train[np.sort(rng.choice(len(train), count, replace=False))]
-    noise = train.mean(axis=0) + train.std(axis=0) * rng.standard_normal(train.shape)
+    noise = train.mean() + train.std() * rng.standard_normal(train.shape)
 
     conv = {name: random_conv_features(x, seed=feature_seed) for name, x in
             (("real", real), ("synthetic", synthetic), ("train", train), ("noise", noise))}

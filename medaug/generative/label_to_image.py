@@ -16,11 +16,11 @@ map, voxel for voxel, and every sample can be replayed from its history.
 Default ranges and their sources
 --------------------------------
 From the defaults of ``BrainGenerator`` in the SynthSeg reference
-implementation (github.com/BBillot/SynthSeg, ``SynthSeg/brain_generator.py``):
-Gaussian means uniform in [25, 225] and standard deviations in [5, 25],
-rotations within +-15 degrees, scaling within 1 +- 0.15, shearing within
-+-0.012, maximum elastic standard deviation 3 (voxels there, mm here on a
-1 mm grid), and anisotropic resolution down to 8 mm.
+implementation (github.com/BBillot/SynthSeg, ``SynthSeg/brain_generator.py``).
+Gaussian means are uniform in [25, 225] and standard deviations in [5, 25].
+Rotations are within +-15 degrees, scaling within 1 +- 0.15 and shearing
+within +-0.012. The largest elastic standard deviation is 3 (voxels there,
+mm here, which agree on a 1 mm grid), and resolution drops to 8 mm along one axis.
 
 Chosen here, because medaug's transforms parameterise them differently:
 a smooth polynomial bias field (order 3, coefficients within +-0.3) in
@@ -205,9 +205,9 @@ class RandomLabelToImage(RandomTransform):
         Label value to tissue name of :func:`medaug.phantoms.mr_parameter`
         (``"white_matter"``, ...). When given, means follow the spin-echo
         equation with TR and TE drawn from ``tr_range_ms`` and
-        ``te_range_ms``, scaled so the brightest possible tissue (PD 1, no
-        relaxation loss) would be ``mean_range[1]``; each label's std is
-        ``relative_std`` times its mean.
+        ``te_range_ms``. The signal maps linearly onto ``mean_range``, so a
+        tissue with PD 1 and no relaxation loss would get ``mean_range[1]``.
+        Each label's std is ``relative_std`` times its mean.
     tr_range_ms, te_range_ms : (float, float)
         Repetition and echo time ranges in ms (defaults 400-4000 and 10-120,
         spanning T1-, PD- and T2-weighting).

@@ -75,7 +75,7 @@ def nearest_distances(
         same = np.asarray(query_groups)[:, None] == np.asarray(reference_groups)[None, :]
         distances[same] = np.inf
         if np.isinf(distances).all(axis=1).any():
-            raise ValueError("a query has no reference from another patient; the set holds one patient only")
+            raise ValueError("a query has no reference from another patient because the set contains one patient only")
     index = distances.argmin(axis=1)
     return distances[np.arange(len(distances)), index], index
 

@@ -39,7 +39,7 @@ def plot_flagged_pairs(
     """Save a PNG with each flagged synthetic image beside its nearest training image.
 
     3D images show their middle slice along the first axis. Without flagged
-    images the figure says so, so a report always has its PNG.
+    images the figure shows a note instead, so a report always has its PNG.
     """
     import matplotlib
 

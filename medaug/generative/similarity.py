@@ -69,7 +69,7 @@ def ms_ssim(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *, data_
     Notes
     -----
     Scales are halved by 2x2 averaging until the next one would be smaller
-    than the 7-pixel Gaussian window (sigma 1.5 px), at most 5 scales; the
+    than the 7-pixel Gaussian window (sigma 1.5 px), up to 5 scales. The
     exponents of Wang et al. 2003 for the scales used are renormalised to sum
     to 1. Negative contrast-structure terms (anti-correlated images) are set
     to 0 before the power, so the product stays real.

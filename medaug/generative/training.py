@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 class DataConfig(pydantic.BaseModel):
-    """Where the training images come from."""
+    """Source of the training images."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
@@ -165,7 +165,7 @@ def _cached_data(config: TrainConfig, folder: Path) -> tuple[np.ndarray, np.ndar
 
 
 def train_generator(config: TrainConfig, *, resume: bool = False, progress: bool = True) -> Path:
-    """Train a generator as ``config`` says and return the checkpoint path.
+    """Train the generator that ``config`` specifies and return the checkpoint path.
 
     Parameters
     ----------
@@ -189,9 +189,8 @@ def train_generator(config: TrainConfig, *, resume: bool = False, progress: bool
     settings = model_settings(config, num_labels)
     if settings.num_labels and labels is None:
         raise ValueError("`model.condition_on_labels` needs label maps in the training data")
-    # MONAI initialises weights from torch's global generator; seeding it inside
-    # fork_rng makes the initial weights follow the config seed and restores the
-    # caller's global state afterwards.
+    # MONAI initialises weights from torch's global generator. Seeding it inside
+    # fork_rng makes them follow the config seed and restores the caller's state.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.training.seed)
         model = build_model(settings)
