@@ -4,6 +4,8 @@ Each model is a frozen dataclass whose ``__call__(x, *, generator)`` returns
 a noisy copy of ``x`` (a numpy array or a torch tensor, any shape; numpy in
 gives numpy out). ``generator`` is a ``numpy.random.Generator`` or a
 ``torch.Generator`` on the tensor's device; nothing draws from global state.
+``apply_noise(data, generator)`` is the same noise on a floating-point tensor
+without the checks below, for code that has already validated its input.
 
 Rules shared by all models:
 
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -110,8 +112,32 @@ def _check_nonnegative(value: float, name: str) -> None:
         raise ValueError(f"`{name}` must be >= 0, got {value!r}")
 
 
+class _NoiseModel:
+    """Shared call of the models: check, return ``x`` at zero strength, promote, add noise."""
+
+    #: True for models that only write values taken from the input (no promotion).
+    keeps_dtype: ClassVar[bool] = False
+
+    def is_identity(self, data: torch.Tensor) -> bool:
+        """Return True when this model leaves ``data`` unchanged (zero strength)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement is_identity")
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
+        """Return a noisy copy of ``data`` (floating point unless ``keeps_dtype``), unchecked."""
+        raise NotImplementedError(f"{type(self).__name__} must implement apply_noise")
+
+    def __call__(self, x: Any, *, generator: Generator) -> Any:
+        """Return a noisy copy of ``x``, or ``x`` itself at zero strength."""
+        _check_generator(generator)
+        tensor, was_numpy = _prepare(x)
+        if self.is_identity(tensor):
+            return x
+        data = tensor if self.keeps_dtype else promote_to_float(tensor)
+        return _finish(self.apply_noise(data, generator), was_numpy)
+
+
 @dataclasses.dataclass(frozen=True)
-class GaussianNoise:
+class GaussianNoise(_NoiseModel):
     """Additive white Gaussian noise ``x + mean + sigma * n``, ``n ~ N(0, 1)``.
 
     Parameters
@@ -136,18 +162,15 @@ class GaussianNoise:
         if not math.isfinite(self.mean):
             raise ValueError(f"`mean` must be finite, got {self.mean!r}")
 
-    def __call__(self, x: Any, *, generator: Generator) -> Any:
-        """Return ``x`` with noise added."""
-        _check_generator(generator)
-        tensor, was_numpy = _prepare(x)
-        if self.sigma == 0 and self.mean == 0:
-            return x
-        data = promote_to_float(tensor)
-        return _finish(data + self.mean + self.sigma * _normal(data, generator), was_numpy)
+    def is_identity(self, data: torch.Tensor) -> bool:
+        return self.sigma == 0 and self.mean == 0
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
+        return data + self.mean + self.sigma * _normal(data, generator)
 
 
 @dataclasses.dataclass(frozen=True)
-class RicianNoise:
+class RicianNoise(_NoiseModel):
     """Magnitude noise ``|x + sigma (n1 + i n2)|``, ``n1, n2 ~ N(0, 1)`` independent.
 
     This is the noise of a magnitude MR image reconstructed from one coil:
@@ -174,20 +197,17 @@ class RicianNoise:
     def __post_init__(self) -> None:
         _check_nonnegative(self.sigma, "sigma")
 
-    def __call__(self, x: Any, *, generator: Generator) -> Any:
-        """Return the magnitude of ``x`` plus complex Gaussian noise."""
-        _check_generator(generator)
-        tensor, was_numpy = _prepare(x)
-        if self.sigma == 0:
-            return x
-        data = promote_to_float(tensor)
+    def is_identity(self, data: torch.Tensor) -> bool:
+        return self.sigma == 0
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
         real = _normal(data, generator)
         imaginary = _normal(data, generator)
-        return _finish(torch.sqrt((data + self.sigma * real) ** 2 + (self.sigma * imaginary) ** 2), was_numpy)
+        return torch.sqrt((data + self.sigma * real) ** 2 + (self.sigma * imaginary) ** 2)
 
 
 @dataclasses.dataclass(frozen=True)
-class PoissonNoise:
+class PoissonNoise(_NoiseModel):
     """Photon (shot) noise: ``Poisson(x * counts_per_unit) / counts_per_unit``.
 
     ``x`` must be >= 0 (an expected intensity). ``counts_per_unit = inf``
@@ -201,20 +221,17 @@ class PoissonNoise:
         if not (isinstance(self.counts_per_unit, (int, float)) and self.counts_per_unit > 0):
             raise ValueError(f"`counts_per_unit` must be > 0 (inf for no noise), got {self.counts_per_unit!r}")
 
-    def __call__(self, x: Any, *, generator: Generator) -> Any:
-        """Return a Poisson draw around ``x``, in the units of ``x``."""
-        _check_generator(generator)
-        tensor, was_numpy = _prepare(x)
-        if math.isinf(self.counts_per_unit):
-            return x
-        if tensor.numel() and bool((tensor < 0).any()):
-            raise ValueError(f"`x` must be >= 0 for Poisson noise, got minimum {float(tensor.min())}")
-        data = promote_to_float(tensor)
-        return _finish(_poisson(data * self.counts_per_unit, generator) / self.counts_per_unit, was_numpy)
+    def is_identity(self, data: torch.Tensor) -> bool:
+        return math.isinf(self.counts_per_unit)
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
+        if data.numel() and bool((data < 0).any()):
+            raise ValueError(f"`x` must be >= 0 for Poisson noise, got minimum {float(data.min())}")
+        return _poisson(data * self.counts_per_unit, generator) / self.counts_per_unit
 
 
 @dataclasses.dataclass(frozen=True)
-class PoissonGaussianNoise:
+class PoissonGaussianNoise(_NoiseModel):
     """Poisson shot noise plus Gaussian read noise, the usual model of raw detector data.
 
     ``y = Poisson(x * counts_per_unit) / counts_per_unit + sigma * n``. With
@@ -228,18 +245,19 @@ class PoissonGaussianNoise:
         PoissonNoise(self.counts_per_unit)
         _check_nonnegative(self.sigma, "sigma")
 
-    def __call__(self, x: Any, *, generator: Generator) -> Any:
-        """Return ``x`` with shot and read noise."""
-        _check_generator(generator)
-        _prepare(x)
-        if math.isinf(self.counts_per_unit) and self.sigma == 0:
-            return x
-        shot = PoissonNoise(self.counts_per_unit)(x, generator=generator)
-        return GaussianNoise(self.sigma)(shot, generator=generator)
+    def is_identity(self, data: torch.Tensor) -> bool:
+        return math.isinf(self.counts_per_unit) and self.sigma == 0
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
+        # Shot noise is drawn before read noise; each part is skipped at its zero strength.
+        for model in (PoissonNoise(self.counts_per_unit), GaussianNoise(self.sigma)):
+            if not model.is_identity(data):
+                data = model.apply_noise(data, generator)
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
-class SpeckleNoise:
+class SpeckleNoise(_NoiseModel):
     """Multiplicative speckle ``x * m`` with ``E[m] = 1`` and ``std(m) = sigma``.
 
     ``distribution="gamma"`` draws ``m`` from a gamma law of shape
@@ -257,13 +275,10 @@ class SpeckleNoise:
         if self.distribution not in ("gamma", "gaussian"):
             raise ValueError(f"`distribution` must be 'gamma' or 'gaussian', got {self.distribution!r}")
 
-    def __call__(self, x: Any, *, generator: Generator) -> Any:
-        """Return ``x`` times the speckle field."""
-        _check_generator(generator)
-        tensor, was_numpy = _prepare(x)
-        if self.sigma == 0:
-            return x
-        data = promote_to_float(tensor)
+    def is_identity(self, data: torch.Tensor) -> bool:
+        return self.sigma == 0
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
         if self.distribution == "gaussian":
             multiplier = 1 + self.sigma * _normal(data, generator)
         else:
@@ -274,11 +289,11 @@ class SpeckleNoise:
             else:
                 draws = generator.gamma(shape, 1.0 / shape, size=tuple(data.shape))
                 multiplier = torch.from_numpy(draws).to(data)
-        return _finish(data * multiplier, was_numpy)
+        return data * multiplier
 
 
 @dataclasses.dataclass(frozen=True)
-class SaltAndPepperNoise:
+class SaltAndPepperNoise(_NoiseModel):
     """Impulse noise that sets exactly ``round(amount * N)`` of ``N`` elements to ``low`` or ``high``.
 
     Parameters
@@ -323,30 +338,30 @@ class SaltAndPepperNoise:
             if not math.isfinite(value):
                 raise ValueError(f"`{name}` must be finite, got {value!r}")
 
-    def __call__(self, x: Any, *, generator: Generator) -> Any:
-        """Return a copy of ``x`` with impulses."""
-        _check_generator(generator)
-        tensor, was_numpy = _prepare(x)
-        count = round(self.amount * tensor.numel())
-        if count == 0:
-            return x
-        low = float(tensor.min()) if self.low is None else float(self.low)
-        high = float(tensor.max()) if self.high is None else float(self.high)
+    keeps_dtype: ClassVar[bool] = True
+
+    def is_identity(self, data: torch.Tensor) -> bool:
+        return round(self.amount * data.numel()) == 0
+
+    def apply_noise(self, data: torch.Tensor, generator: Generator) -> torch.Tensor:
+        count = round(self.amount * data.numel())
+        low = float(data.min()) if self.low is None else float(self.low)
+        high = float(data.max()) if self.high is None else float(self.high)
         if low == high:
             raise ValueError(f"`low` and `high` are both {low}: no element could change; pass distinct values")
 
         if isinstance(generator, torch.Generator):
-            order = torch.randperm(tensor.numel(), generator=generator, device=generator.device)[:count]
+            order = torch.randperm(data.numel(), generator=generator, device=generator.device)[:count]
             salt = torch.rand(count, generator=generator, device=generator.device) < self.salt_fraction
         else:
-            order = torch.from_numpy(generator.permutation(tensor.numel())[:count])
+            order = torch.from_numpy(generator.permutation(data.numel())[:count])
             salt = torch.from_numpy(generator.random(count) < self.salt_fraction)
-        order, salt = order.to(tensor.device), salt.to(tensor.device)
-        flat = tensor.reshape(-1).clone()
+        order, salt = order.to(data.device), salt.to(data.device)
+        flat = data.reshape(-1).clone()
         current = flat[order]
         value = torch.where(salt, high, low).to(flat.dtype)
         other = torch.where(salt, low, high).to(flat.dtype)
         if not bool((value.to(torch.float64) == torch.where(salt, high, low)).all()):
-            raise ValueError(f"`low` {low} or `high` {high} is not representable in {tensor.dtype}")
+            raise ValueError(f"`low` {low} or `high` {high} is not representable in {data.dtype}")
         flat[order] = torch.where(current == value, other, value)
-        return _finish(flat.reshape(tensor.shape), was_numpy)
+        return flat.reshape(data.shape)

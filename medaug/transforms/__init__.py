@@ -55,6 +55,7 @@ from medaug.transforms.elastic import (
     RandomElasticDeformation,
 )
 from medaug.transforms.execution import worker_init_fn
+from medaug.transforms.foreign import ForeignTransform
 from medaug.transforms.functional.coordinates import (
     AffineMap,
     DisplacementMap,
@@ -159,6 +160,7 @@ __all__ = [
     "FORMAT_VERSION",
     "Flip",
     "FlipParameters",
+    "ForeignTransform",
     "Gamma",
     "GammaParameters",
     "Grid",

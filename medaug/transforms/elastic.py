@@ -27,8 +27,7 @@ from medaug.core.sample import Sample
 from medaug.transforms.base import NotInvertibleError, RandomTransform
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan
 from medaug.transforms.functional.elastic import control_grid_shape, dense_displacement
-from medaug.transforms.functional.resample import Resampling
-from medaug.transforms.spatial import InterpolatingTransform
+from medaug.transforms.spatial import InterpolatingTransform, store_resampling_options
 from medaug.transforms.validation import check_positive, check_range
 
 __all__ = ["ElasticDeformation", "ElasticParameters", "RandomElasticDeformation"]
@@ -156,10 +155,7 @@ class RandomElasticDeformation(RandomTransform):
         self.control_spacing_mm = _spacing(control_spacing_mm, "control_spacing_mm")
         self.displacement_std_mm = check_range(displacement_std_mm, "displacement_std_mm", minimum=0.0)
         self.diffeomorphic = bool(diffeomorphic)
-        resampling = Resampling(image_interpolation, label_interpolation, padding)
-        self.image_interpolation = resampling.image_interpolation
-        self.label_interpolation = resampling.label_interpolation
-        self.padding = resampling.padding
+        store_resampling_options(self, image_interpolation, label_interpolation, padding)
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> ElasticParameters:
         grid = Grid.of(sample.reference)

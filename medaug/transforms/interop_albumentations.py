@@ -17,10 +17,10 @@ import albumentations as A
 import numpy as np
 
 from medaug.core.fields import Image, LabelMap
-from medaug.core.sample import Sample, TransformRecord
-from medaug.core.seeding import spawn_seed
+from medaug.core.sample import Sample
 from medaug.transforms.base import Transform
 from medaug.transforms.compose import build_transform
+from medaug.transforms.foreign import ForeignTransform
 
 __all__ = ["AlbumentationsTransform", "MedaugAlbumentations"]
 
@@ -83,7 +83,7 @@ class MedaugAlbumentations(A.DualTransform):
         return ("pipeline",)
 
 
-class AlbumentationsTransform(Transform):
+class AlbumentationsTransform(ForeignTransform):
     """Run an albumentations transform on a 2D sample inside a medaug pipeline.
 
     The first Image field is passed as ``image`` (channels last) and the
@@ -96,28 +96,7 @@ class AlbumentationsTransform(Transform):
     transform : albumentations transform or Compose
     """
 
-    is_random = True
-
-    def __init__(self, transform: Any) -> None:
-        if not callable(transform):
-            raise TypeError(f"`transform` must be an albumentations transform, got {type(transform).__name__}")
-        self.transform_ = transform
-
-    def get_config(self) -> dict[str, Any]:
-        return {"transform": repr(self.transform_)}
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Transform:
-        raise ValueError(
-            "AlbumentationsTransform cannot be rebuilt from a config or record: construct it from "
-            "the albumentations object"
-        )
-
-    def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> int:
-        return spawn_seed(rng) % (2**32)
-
-    def record(self, parameters: int) -> TransformRecord:
-        return TransformRecord(self.registry_name, {"transform": repr(self.transform_), "seed": int(parameters)})
+    library = "albumentations"
 
     def apply(self, sample: Sample, parameters: int) -> Sample:
         images = sample.fields_of_type(Image)

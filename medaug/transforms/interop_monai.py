@@ -26,10 +26,10 @@ from monai.transforms import MapTransform, Randomizable
 from medaug.core.convert import DEFAULT_LABEL_KEYS
 from medaug.core.fields import GridField, Image, LabelMap, as_tensor
 from medaug.core.geometry import Geometry
-from medaug.core.sample import Sample, TransformRecord
-from medaug.core.seeding import spawn_seed
+from medaug.core.sample import Sample
 from medaug.transforms.base import Transform
 from medaug.transforms.compose import build_transform
+from medaug.transforms.foreign import ForeignTransform
 
 __all__ = ["MedaugDictTransform", "MonaiTransform", "geometry_from_monai_affine", "monai_affine"]
 
@@ -137,7 +137,7 @@ class MedaugDictTransform(Randomizable, MapTransform):
         return output
 
 
-class MonaiTransform(Transform):
+class MonaiTransform(ForeignTransform):
     """Run a MONAI dictionary transform on a sample's grid fields, keyed by field name.
 
     Random MONAI transforms are reseeded from ``rng`` on every call
@@ -152,27 +152,7 @@ class MonaiTransform(Transform):
         A MONAI dictionary transform (or Compose) taking ``{name: tensor}``.
     """
 
-    is_random = True
-
-    def __init__(self, transform: Any) -> None:
-        if not callable(transform):
-            raise TypeError(f"`transform` must be a callable MONAI transform, got {type(transform).__name__}")
-        self.transform_ = transform
-
-    def get_config(self) -> dict[str, Any]:
-        return {"transform": repr(self.transform_)}
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Transform:
-        raise ValueError(
-            "MonaiTransform cannot be rebuilt from a config or record: construct it from the MONAI object"
-        )
-
-    def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> int:
-        return spawn_seed(rng) % (2**32)
-
-    def record(self, parameters: int) -> TransformRecord:
-        return TransformRecord(self.registry_name, {"transform": repr(self.transform_), "seed": int(parameters)})
+    library = "MONAI"
 
     def apply(self, sample: Sample, parameters: int) -> Sample:
         if hasattr(self.transform_, "set_random_state"):

@@ -83,6 +83,21 @@ def _rotation_count(ndim: int) -> int:
     return 1 if ndim == 2 else 3
 
 
+def store_resampling_options(
+    transform: Transform, image_interpolation: str, label_interpolation: str, padding: Any
+) -> Resampling:
+    """Validate resampling options and store them on ``transform`` under their own names.
+
+    The attributes let :meth:`~medaug.transforms.base.Transform.get_config`
+    write the options, for spatial transforms and their random twins alike.
+    """
+    resampling = Resampling(image_interpolation, label_interpolation, padding)
+    transform.image_interpolation = resampling.image_interpolation
+    transform.label_interpolation = resampling.label_interpolation
+    transform.padding = resampling.padding
+    return resampling
+
+
 class InterpolatingTransform(SpatialTransform):
     """A spatial transform whose output voxels fall between input voxels.
 
@@ -92,10 +107,7 @@ class InterpolatingTransform(SpatialTransform):
     """
 
     def _set_resampling(self, image_interpolation: str, label_interpolation: str, padding: Any) -> None:
-        self._resampling = Resampling(image_interpolation, label_interpolation, padding)
-        self.image_interpolation = self._resampling.image_interpolation
-        self.label_interpolation = self._resampling.label_interpolation
-        self.padding = self._resampling.padding
+        self._resampling = store_resampling_options(self, image_interpolation, label_interpolation, padding)
 
     @property
     def resampling(self) -> Resampling:
@@ -259,10 +271,7 @@ class RandomAffine(RandomTransform):
         self.translation_range_mm = _parse_ranges(translation_range_mm, "translation_range_mm", symmetric=True)
         self.isotropic_scale = bool(isotropic_scale)
         self.center_mm = None if center_mm is None else _finite(center_mm, "center_mm")
-        resampling = Resampling(image_interpolation, label_interpolation, padding)
-        self.image_interpolation = resampling.image_interpolation
-        self.label_interpolation = resampling.label_interpolation
-        self.padding = resampling.padding
+        store_resampling_options(self, image_interpolation, label_interpolation, padding)
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> AffineParameters:
         ndim = sample.reference.spatial_ndim
