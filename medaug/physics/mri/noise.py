@@ -112,6 +112,7 @@ def add_kspace_noise(
     covariance: torch.Tensor | None = None,
     coil_axis: int | None = None,
     mask: torch.Tensor | None = None,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Add circular complex Gaussian noise to k-space.
 
@@ -131,20 +132,29 @@ def add_kspace_noise(
     coil_axis : int, optional
         Coil axis of ``kspace``; required with ``covariance``.
     mask : bool tensor, optional
-        Sampled locations (broadcastable); noise is added only there, so
-        unsampled k-space stays exactly 0.
+        Sampled locations, broadcastable to ``kspace``. Noise is drawn and
+        added only there, so unsampled k-space keeps its values (0 after a
+        masked acquisition) and an acceleration of R draws 1/R of the samples.
+    out : complex tensor, optional
+        Contiguous tensor shaped and typed like ``kspace`` that receives the
+        result; ``out=kspace`` adds the noise in place, which saves the copy
+        of ``kspace`` (not differentiable then).
 
     Returns
     -------
     complex tensor
-        ``kspace`` plus noise, same shape and dtype.
+        ``kspace`` plus noise, same shape and dtype (``out`` when given).
 
     Notes
     -----
-    The magnitude of a single-coil image of pure noise is Rayleigh, and of
-    signal plus noise Rician (:func:`rician_mean`); the root-sum-of-squares
-    of ``n`` coils follows a (non-central) chi distribution with ``2n``
-    degrees of freedom (:func:`noncentral_chi_mean`).
+    The noise is drawn as float normals of standard deviation ``sigma`` on
+    the real view of a complex buffer, in blocks of about 2^20 samples, so
+    the values depend on the mask and block layout but are reproducible for
+    a given generator state. The magnitude of a single-coil image of pure
+    noise is Rayleigh, and of signal plus noise Rician
+    (:func:`rician_mean`); the root-sum-of-squares of ``n`` coils follows a
+    (non-central) chi distribution with ``2n`` degrees of freedom
+    (:func:`noncentral_chi_mean`).
 
     References
     ----------
@@ -167,34 +177,138 @@ def add_kspace_noise(
         raise TypeError(
             f"`generator` must be a torch.Generator or numpy.random.Generator, got {type(generator).__name__}"
         )
+    sampled = _sampled_layout(mask, kspace)
+    factor = None if covariance is None else _cholesky_factor(covariance, kspace, coil_axis)
+    result = _output(kspace, out)
 
-    noise = torch.randn(kspace.shape, dtype=kspace.dtype, device=kspace.device, generator=generator)
-    # torch.randn for complex dtypes draws each component with variance 1/2.
-    noise = noise * (sigma * math.sqrt(2.0))
-    if covariance is not None:
-        noise = _correlate(noise, covariance, coil_axis)
-    if mask is not None:
-        noise = noise * mask.to(kspace.real.dtype)
-    return kspace + noise
+    if sigma == 0.0:
+        return result
+    if factor is not None:
+        _add_correlated(result, sigma, generator, factor, coil_axis, sampled)
+    elif sampled is None:
+        _add_dense(result.view(-1), sigma, generator)
+    else:
+        _add_sampled(result, sigma, generator, *sampled[1:])
+    return result
 
 
-def _correlate(noise: torch.Tensor, covariance: torch.Tensor, coil_axis: int | None) -> torch.Tensor:
+# Complex samples per block of noise draws: 8 MiB at complex64, small enough
+# to be reused by the allocator instead of page-faulted in on every call.
+_BLOCK = 1 << 20
+
+
+def _sampled_layout(
+    mask: torch.Tensor | None, kspace: torch.Tensor
+) -> tuple[torch.Tensor, int, torch.Tensor] | None:
+    """Return ``(mask, lead, index)`` for a mask that leaves k-space points out, else None.
+
+    ``mask`` comes back on ``kspace``'s device with ``kspace.ndim`` axes.
+    The mask is constant over the first ``lead`` axes of ``kspace``, and
+    ``index`` lists the sampled flat positions within one of those rows.
+    """
+    if mask is None:
+        return None
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise TypeError(f"`mask` must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
+    try:
+        broadcast = torch.broadcast_shapes(mask.shape, kspace.shape)
+    except RuntimeError:
+        broadcast = None
+    if broadcast != kspace.shape:
+        raise ValueError(
+            f"`mask` shape {tuple(mask.shape)} does not broadcast to the k-space shape {tuple(kspace.shape)}"
+        )
+
+    mask = mask.to(kspace.device).reshape((1,) * (kspace.ndim - mask.ndim) + tuple(mask.shape))
+    lead = 0
+    while lead < kspace.ndim and mask.shape[lead] == 1:
+        lead += 1
+    row = mask[(0,) * lead].expand(kspace.shape[lead:]).reshape(-1)
+    index = torch.nonzero(row).squeeze(1)
+    if index.numel() == row.numel():
+        return None
+    return mask, lead, index
+
+
+def _output(kspace: torch.Tensor, out: torch.Tensor | None) -> torch.Tensor:
+    if out is None:
+        return kspace.clone(memory_format=torch.contiguous_format)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"`out` must be a torch tensor, got {type(out).__name__}")
+    if out.shape != kspace.shape or out.dtype != kspace.dtype or out.device != kspace.device:
+        raise ValueError(
+            f"`out` must match `kspace` ({tuple(kspace.shape)}, {kspace.dtype}, {kspace.device}), "
+            f"got ({tuple(out.shape)}, {out.dtype}, {out.device})"
+        )
+    if not out.is_contiguous():
+        raise ValueError("`out` must be contiguous")
+    if out.data_ptr() != kspace.data_ptr():
+        out.copy_(kspace)
+    return out
+
+
+def _normal(buffer: torch.Tensor, sigma: float, generator: torch.Generator) -> torch.Tensor:
+    """Fill a complex buffer with independent N(0, sigma^2) real and imaginary parts."""
+    torch.view_as_real(buffer).normal_(0.0, sigma, generator=generator)
+    return buffer
+
+
+def _add_dense(flat: torch.Tensor, sigma: float, generator: torch.Generator) -> None:
+    buffer = torch.empty(min(_BLOCK, flat.numel()), dtype=flat.dtype, device=flat.device)
+    for start in range(0, flat.numel(), _BLOCK):
+        part = flat[start : start + _BLOCK]
+        part.add_(_normal(buffer[: part.numel()], sigma, generator))
+
+
+def _add_sampled(
+    result: torch.Tensor, sigma: float, generator: torch.Generator, lead: int, index: torch.Tensor
+) -> None:
+    """Add noise at ``index`` of every row, drawing only the sampled points."""
+    count = index.numel()
+    if count == 0:
+        return
+    rows = result.view(-1, result.shape[lead:].numel())
+    block = max(1, _BLOCK // count)
+    buffer = torch.empty((min(block, rows.shape[0]), count), dtype=result.dtype, device=result.device)
+    for start in range(0, rows.shape[0], block):
+        part = rows[start : start + block]
+        part.index_add_(1, index, _normal(buffer[: part.shape[0]], sigma, generator))
+
+
+def _cholesky_factor(covariance: torch.Tensor, kspace: torch.Tensor, coil_axis: int | None) -> torch.Tensor:
+    """Return the lower Cholesky factor ``L`` of ``Psi = L L^H`` in ``kspace``'s dtype."""
     if coil_axis is None:
         raise ValueError("`coil_axis` is required when `covariance` is given")
-    coils = noise.shape[coil_axis]
+    if not -kspace.ndim <= coil_axis < kspace.ndim:
+        raise ValueError(f"`coil_axis` {coil_axis} is out of range for k-space with {kspace.ndim} axes")
+    coils = kspace.shape[coil_axis]
     if covariance.shape != (coils, coils):
         raise ValueError(
             f"`covariance` must be shaped ({coils}, {coils}) for {coils} coils, got {tuple(covariance.shape)}"
         )
-    matrix = covariance.to(device=noise.device, dtype=torch.complex128)
+    matrix = covariance.to(device=kspace.device, dtype=torch.complex128)
     if not torch.allclose(matrix, matrix.mH, atol=1e-10 * float(matrix.abs().max())):
         raise ValueError("`covariance` must be Hermitian")
     factor, info = torch.linalg.cholesky_ex(matrix)
     if int(info) != 0:
         raise ValueError("`covariance` must be positive definite")
-    moved = torch.movedim(noise, coil_axis, -1)
-    correlated = moved @ factor.to(noise.dtype).mT
-    return torch.movedim(correlated, -1, coil_axis)
+    return factor.to(kspace.dtype)
+
+
+def _add_correlated(
+    result: torch.Tensor,
+    sigma: float,
+    generator: torch.Generator,
+    factor: torch.Tensor,
+    coil_axis: int,
+    sampled: tuple[torch.Tensor, int, torch.Tensor] | None,
+) -> None:
+    """Add ``L z`` over the coil axis; the noise is drawn everywhere, then masked."""
+    noise = _normal(torch.empty_like(result), sigma, generator)
+    noise = torch.movedim(torch.movedim(noise, coil_axis, -1) @ factor.mT, -1, coil_axis)
+    if sampled is not None:
+        noise = noise * sampled[0]
+    result.add_(noise)
 
 
 def noncentral_chi_mean(signal: float | np.ndarray, sigma: float, num_coils: int) -> np.ndarray:

@@ -9,6 +9,8 @@ example ``(B,)`` or ``(B, 1)``) is allowed.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 from medaug.physics.mri.fft import check_complex, fftnc, ifftnc, modulation_signs
@@ -105,7 +107,7 @@ class MRIAcquisition(LinearOperator):
     def _folded(self, like: torch.Tensor) -> tuple[torch.Tensor, ...] | None:
         """Return maps and mask times the FFT's sign modulations for even grids, else None.
 
-        The tuple is ``(maps * before, maps * after, mask * after, mask * before)``.
+        The tuple is ``(maps * before, conj(maps * after), mask * after, mask * before)``.
 
         Folding the sign modulations of the centred FFT into the coil maps and
         the mask saves two full passes over multi-coil k-space per call.
@@ -127,7 +129,7 @@ class MRIAcquisition(LinearOperator):
         else:
             mask = self.mask.to(device=like.device, dtype=before.dtype)
             _check_broadcast(mask.shape, maps.shape, "mask", "coil_sensitivities")
-        folded = (maps * before, maps * after, mask * after, mask * before)
+        folded = (maps * before, torch.conj(maps * after).resolve_conj(), mask * after, mask * before)
         self._fold_cache[key] = folded
         return folded
 
@@ -138,7 +140,10 @@ class MRIAcquisition(LinearOperator):
             return self._apply_mask(fftnc(self.coil_images(x), self.axes))
         self._check_image(x)
         maps, _, mask_after, _ = folded
-        coil_images = x.unsqueeze(-self.spatial_ndim - 1) * maps
+        x = x.unsqueeze(-self.spatial_ndim - 1)
+        if x.device.type == "cpu" and not _records_graph(x, maps):
+            return _forward_by_coil(x, maps, mask_after, self.axes)
+        coil_images = x * maps
         return torch.fft.fftn(coil_images, dim=self.axes, norm="ortho") * mask_after
 
     def adjoint(self, y: torch.Tensor) -> torch.Tensor:
@@ -150,13 +155,59 @@ class MRIAcquisition(LinearOperator):
             )
         folded = self._folded(y)
         if folded is not None:
-            _, maps_after, _, mask_before = folded
+            _, maps_conj, _, mask_before = folded
+            if y.device.type == "cpu" and not _records_graph(y, maps_conj):
+                return _adjoint_by_coil(y, maps_conj, mask_before, self.axes)
             images = torch.fft.ifftn(y * mask_before, dim=self.axes, norm="ortho")
-            return (images * torch.conj(maps_after)).sum(dim=-self.spatial_ndim - 1)
+            return (images * maps_conj).sum(dim=-self.spatial_ndim - 1)
         images = ifftnc(self._apply_mask(y), self.axes)
         if self.coil_sensitivities is not None:
             images = images * torch.conj(self.coil_sensitivities.to(y.device))
         return images.sum(dim=-self.spatial_ndim - 1)
+
+
+def _records_graph(*tensors: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def _forward_by_coil(
+    x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor, axes: tuple[int, ...]
+) -> torch.Tensor:
+    """Return ``fftn(x * maps) * mask`` computed in place, one coil image at a time.
+
+    On the CPU every fresh large array is page-faulted in on first write,
+    which at 8 x 128^3 costs about as much as the FFT itself. Writing each
+    coil image into its slice of the output and transforming it there makes
+    the returned k-space the only new large array.
+    """
+    shape = torch.broadcast_shapes(x.shape, maps.shape, mask.shape)
+    out = torch.empty(shape, dtype=torch.promote_types(x.dtype, maps.dtype), device=x.device)
+    x, maps, mask = x.expand(shape), maps.expand(shape), mask.expand(shape)
+    for index in itertools.product(*(range(n) for n in shape[: -len(axes)])):
+        coil = out[index]
+        torch.mul(x[index], maps[index], out=coil)
+        torch.fft.fftn(coil, dim=axes, norm="ortho", out=coil)
+        coil.mul_(mask[index])
+    return out
+
+
+def _adjoint_by_coil(
+    y: torch.Tensor, maps_conj: torch.Tensor, mask: torch.Tensor, axes: tuple[int, ...]
+) -> torch.Tensor:
+    """Return ``sum_c maps_conj_c * ifftn(y_c * mask)``, accumulating one coil at a time.
+
+    The per-coil temporary is reused, so no multi-coil array is allocated.
+    """
+    shape = torch.broadcast_shapes(y.shape, maps_conj.shape, mask.shape)
+    dtype = torch.promote_types(y.dtype, maps_conj.dtype)
+    out = torch.zeros(shape[: -len(axes) - 1] + shape[-len(axes) :], dtype=dtype, device=y.device)
+    buffer = torch.empty(shape[-len(axes) :], dtype=dtype, device=y.device)
+    y, maps_conj, mask = y.expand(shape), maps_conj.expand(shape), mask.expand(shape)
+    for index in itertools.product(*(range(n) for n in shape[: -len(axes)])):
+        torch.mul(y[index], mask[index], out=buffer)
+        torch.fft.ifftn(buffer, dim=axes, norm="ortho", out=buffer)
+        out[index[:-1]].addcmul_(buffer, maps_conj[index])
+    return out
 
 
 def _check_broadcast(shape_a: torch.Size, shape_b: torch.Size, name_a: str, name_b: str) -> None:

@@ -50,10 +50,12 @@ def _check_time(value: float, name: str, *, positive: bool = False) -> float:
 
 
 def _check_map(value: torch.Tensor, name: str) -> None:
-    if not bool(torch.isfinite(value).all()):
+    # One reduction pass: NaN propagates into both extremes and fails both tests.
+    low, high = (float(v) for v in torch.aminmax(value.detach())) if value.numel() else (0.0, 0.0)
+    if not (math.isfinite(low) and math.isfinite(high)):
         raise ValueError(f"`{name}` must be finite")
-    if bool((value < 0).any()):
-        raise ValueError(f"`{name}` must be >= 0, got minimum {float(value.min())}")
+    if low < 0:
+        raise ValueError(f"`{name}` must be >= 0, got minimum {low}")
 
 
 def relaxation_decay(time_ms: float, constant_ms: torch.Tensor | float) -> torch.Tensor:
@@ -76,6 +78,10 @@ def relaxation_decay(time_ms: float, constant_ms: torch.Tensor | float) -> torch
     _check_map(constant, "constant_ms")
     if time_ms == 0.0:
         return torch.ones_like(constant)
+    if not (torch.is_grad_enabled() and constant.requires_grad):
+        # -time / 0 is -inf and exp(-inf) is exactly 0, so no masking is needed.
+        return torch.div(-time_ms, constant).exp_()
+    # Masked twice so that the gradient at a zero constant is 0, not NaN.
     safe = torch.where(constant > 0, constant, torch.ones_like(constant))
     return torch.where(constant > 0, torch.exp(-time_ms / safe), torch.zeros_like(constant))
 
@@ -86,6 +92,38 @@ def _check_echo(te_ms: float, tr_ms: float) -> tuple[float, float]:
     if te_ms > tr_ms:
         raise ValueError(f"`te_ms` must be <= `tr_ms`, got te_ms={te_ms} > tr_ms={tr_ms}")
     return te_ms, tr_ms
+
+
+def _proton_density(value: torch.Tensor | float) -> torch.Tensor:
+    pd = _as_tensor(value, "proton_density")
+    _check_map(pd, "proton_density")
+    return pd
+
+
+def _records_graph(*tensors: torch.Tensor) -> bool:
+    return torch.is_grad_enabled() and any(t.requires_grad for t in tensors)
+
+
+def _multiply(fresh: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """Return ``fresh * factor``, in place when ``fresh`` is a temporary that keeps its shape and dtype.
+
+    Reusing the temporary saves one map-sized allocation per factor; autograd
+    and broadcasting to a larger shape or dtype take the out-of-place path.
+    """
+    in_place = (
+        not _records_graph(fresh, factor)
+        and torch.broadcast_shapes(fresh.shape, factor.shape) == fresh.shape
+        and torch.result_type(fresh, factor) == fresh.dtype
+    )
+    return fresh.mul_(factor) if in_place else fresh * factor
+
+
+def _flash_fraction(e1: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Return ``sin(a) (1 - E1) / (1 - cos(a) E1)``, reusing the temporary ``e1``."""
+    if _records_graph(e1):
+        return math.sin(alpha) * (1.0 - e1) / (1.0 - math.cos(alpha) * e1)
+    denominator = torch.mul(e1, -math.cos(alpha)).add_(1.0)
+    return e1.mul_(-math.sin(alpha)).add_(math.sin(alpha)).div_(denominator)
 
 
 def spin_echo(
@@ -129,10 +167,9 @@ def spin_echo(
     tensor(0.2325, dtype=torch.float64)
     """
     te_ms, tr_ms = _check_echo(te_ms, tr_ms)
-    pd = _as_tensor(proton_density, "proton_density")
-    _check_map(pd, "proton_density")
+    pd = _proton_density(proton_density)
     recovery = 1.0 - relaxation_decay(tr_ms, t1)
-    return pd * recovery * relaxation_decay(te_ms, t2)
+    return _multiply(_multiply(recovery, pd), relaxation_decay(te_ms, t2))
 
 
 def spoiled_gradient_echo(
@@ -173,12 +210,9 @@ def spoiled_gradient_echo(
     flip = float(flip_angle_deg)
     if not (math.isfinite(flip) and 0.0 < flip <= 180.0):
         raise ValueError(f"`flip_angle_deg` must be in (0, 180] degrees, got {flip_angle_deg}")
-    pd = _as_tensor(proton_density, "proton_density")
-    _check_map(pd, "proton_density")
-    alpha = math.radians(flip)
-    e1 = relaxation_decay(tr_ms, t1)
-    steady = math.sin(alpha) * (1.0 - e1) / (1.0 - math.cos(alpha) * e1)
-    return pd * steady * relaxation_decay(te_ms, t2_star)
+    pd = _proton_density(proton_density)
+    steady = _flash_fraction(relaxation_decay(tr_ms, t1), math.radians(flip))
+    return _multiply(_multiply(steady, pd), relaxation_decay(te_ms, t2_star))
 
 
 def inversion_recovery(
@@ -222,10 +256,9 @@ def inversion_recovery(
     ti_ms = _check_time(ti_ms, "ti_ms")
     if ti_ms >= tr_ms:
         raise ValueError(f"`ti_ms` must be < `tr_ms`, got ti_ms={ti_ms} >= tr_ms={tr_ms}")
-    pd = _as_tensor(proton_density, "proton_density")
-    _check_map(pd, "proton_density")
+    pd = _proton_density(proton_density)
     longitudinal = 1.0 - 2.0 * relaxation_decay(ti_ms, t1) + relaxation_decay(tr_ms, t1)
-    signal = pd * longitudinal * relaxation_decay(te_ms, t2)
+    signal = _multiply(_multiply(longitudinal, pd), relaxation_decay(te_ms, t2))
     return signal.abs() if magnitude else signal
 
 

@@ -93,6 +93,74 @@ def test_noise_respects_mask_and_zero_sigma():
     assert torch.equal(add_kspace_noise(clean, 0.0, generator=_generator(5)), clean)
 
 
+def test_noise_in_place_equals_copy():
+    mask = torch.rand(6, 1, 16, generator=_generator(6)) < 0.5
+    kspace = torch.randn(6, 4, 16, dtype=torch.complex64, generator=_generator(7)) * mask
+    copy = add_kspace_noise(kspace, 0.3, generator=_generator(8), mask=mask)
+    target = kspace.clone()
+    result = add_kspace_noise(target, 0.3, generator=_generator(8), mask=mask, out=target)
+    assert result is target
+    assert torch.equal(target, copy)
+    other = torch.empty_like(kspace)
+    assert torch.equal(add_kspace_noise(kspace, 0.3, generator=_generator(8), mask=mask, out=other), copy)
+
+
+@pytest.mark.parametrize(
+    ("shape", "mask_shape"),
+    [
+        ((3, 40, 50_000), (50_000,)),  # rows of a line mask, several rows per block of draws
+        ((2, 64, 64, 32), (64, 64, 1)),  # a phase-encode plane mask, constant along the readout
+        ((1_200_000,), None),  # dense, longer than one block of draws
+    ],
+)
+def test_noise_fills_sampled_points_only(shape, mask_shape):
+    generator = _generator(11)
+    mask = None if mask_shape is None else torch.rand(mask_shape, generator=generator) < 0.3
+    noisy = add_kspace_noise(torch.zeros(shape, dtype=torch.complex64), 0.5, generator=generator, mask=mask)
+    sampled = torch.ones(shape, dtype=torch.bool) if mask is None else mask.expand(shape)
+    assert bool((noisy[sampled] != 0).all())
+    assert torch.count_nonzero(noisy[~sampled]) == 0
+    values = torch.view_as_real(noisy[sampled])
+    # At least 7e4 samples per component: the relative standard error of a
+    # std is under 0.3 %, so 1 % is more than 3 standard errors.
+    assert float(values[:, 0].std()) == pytest.approx(0.5, rel=1e-2)
+    assert float(values[:, 1].std()) == pytest.approx(0.5, rel=1e-2)
+    # Real and imaginary parts are independent: the standard error of the
+    # correlation is under 0.4 %, so 2 % is more than 5 standard errors.
+    assert abs(float(torch.corrcoef(values.T)[0, 1])) < 2e-2
+
+
+def test_noise_empty_mask_and_covariance():
+    kspace = torch.ones(2, 5, 6, dtype=torch.complex128)
+    empty = torch.zeros(6, dtype=torch.bool)
+    assert torch.equal(add_kspace_noise(kspace, 1.0, generator=_generator(0), mask=empty), kspace)
+    lines = torch.arange(6) % 2 == 0
+    noisy = add_kspace_noise(
+        kspace, 1.0, generator=_generator(1), mask=lines,
+        covariance=torch.eye(2, dtype=torch.complex128), coil_axis=0,
+    )
+    assert torch.equal(noisy[..., ~lines], kspace[..., ~lines])
+    assert bool((noisy[..., lines] != kspace[..., lines]).all())
+
+
+def test_noise_rejects_bad_mask_and_out():
+    kspace = torch.zeros(4, 3, dtype=torch.complex64)
+    with pytest.raises(TypeError, match="`mask` must be a bool tensor, got torch.float32"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), mask=torch.ones(3))
+    with pytest.raises(ValueError, match="`mask` shape \\(5,\\) does not broadcast to the k-space shape \\(4, 3\\)"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), mask=torch.ones(5, dtype=torch.bool))
+    with pytest.raises(ValueError, match="`mask` shape \\(2, 4, 3\\) does not broadcast"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), mask=torch.ones(2, 4, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="`out` must match `kspace`"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), out=torch.zeros(4, 3, dtype=torch.complex128))
+    with pytest.raises(ValueError, match="`out` must be contiguous"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), out=torch.zeros(3, 4, dtype=torch.complex64).T)
+    with pytest.raises(TypeError, match="`out` must be a torch tensor"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), out=np.zeros((4, 3), np.complex64))
+    with pytest.raises(ValueError, match="`coil_axis` 2 is out of range"):
+        add_kspace_noise(kspace, 1.0, generator=_generator(0), covariance=torch.eye(2), coil_axis=2)
+
+
 def test_noise_reproducible_from_seed():
     k = torch.zeros(10, dtype=torch.complex64)
     a = add_kspace_noise(k, 1.0, generator=np.random.default_rng(9))

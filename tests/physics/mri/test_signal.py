@@ -105,3 +105,44 @@ def test_signal_is_differentiable_in_t2():
     s.sum().backward()
     expected = (1 - math.exp(-1.0)) * math.exp(-20 / 50) * 20 / 50**2
     assert float(t2.grad) == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("equation", ["spin_echo", "spoiled_gradient_echo", "inversion_recovery"])
+def test_in_place_path_matches_autograd_path(equation):
+    grid = torch.linspace(0.0, 1.0, 50, dtype=torch.float64)
+    pd = grid
+    t1 = torch.where(grid > 0.1, 300.0 + 3000.0 * grid, torch.zeros_like(grid))
+    t2 = torch.where(grid > 0.1, 20.0 + 200.0 * grid, torch.zeros_like(grid))
+    options = {
+        "spin_echo": {"tr_ms": 500.0, "te_ms": 15.0},
+        "spoiled_gradient_echo": {"tr_ms": 20.0, "te_ms": 5.0, "flip_angle_deg": 25.0},
+        "inversion_recovery": {"tr_ms": 5000.0, "te_ms": 10.0, "ti_ms": 400.0},
+    }[equation]
+    function = {"spin_echo": spin_echo, "spoiled_gradient_echo": spoiled_gradient_echo,
+                "inversion_recovery": inversion_recovery}[equation]
+    in_place = function(pd, t1, t2, **options)
+    tracked = function(pd, t1.clone().requires_grad_(True), t2, **options)
+    # The two paths order the same float64 operations differently.
+    assert torch.allclose(in_place, tracked.detach(), rtol=1e-12, atol=1e-15)
+    assert not bool(in_place[grid <= 0.1].any())
+
+
+def test_signal_keeps_map_dtype_and_leaves_inputs_alone():
+    pd = torch.full((4,), 0.5)
+    t1 = torch.full((4,), 900.0)
+    t2s = torch.full((4,), 40.0)
+    copies = [pd.clone(), t1.clone(), t2s.clone()]
+    signal = spoiled_gradient_echo(pd, t1, t2s, tr_ms=20.0, te_ms=5.0, flip_angle_deg=15.0)
+    assert signal.dtype == torch.float32
+    for original, copy in zip((pd, t1, t2s), copies):
+        assert torch.equal(original, copy)
+    # A float64 map promotes the float32 ones instead of being cast down.
+    promoted = spoiled_gradient_echo(pd.double(), t1, t2s, tr_ms=20.0, te_ms=5.0, flip_angle_deg=15.0)
+    assert promoted.dtype == torch.float64
+
+
+def test_signal_rejects_nan_and_infinite_maps():
+    with pytest.raises(ValueError, match="`proton_density` must be finite"):
+        spin_echo(torch.tensor([1.0, math.nan]), T1[:2], T2[:2], tr_ms=10.0, te_ms=1.0)
+    with pytest.raises(ValueError, match="`constant_ms` must be finite"):
+        spin_echo(PD, T1.clone().fill_(math.inf), T2, tr_ms=10.0, te_ms=1.0)
