@@ -53,7 +53,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from medaug.core.collate import collate, uncollate
 from medaug.core.convert import to_sample
 from medaug.core.fields import Image
 from medaug.core.sample import Sample, TransformRecord
@@ -163,7 +162,9 @@ class Transform:
     kind: ClassVar[str] = "other"
     #: True for transforms that draw from ``rng``.
     is_random: ClassVar[bool] = False
-    #: True when sampling parameters needs voxel values (a foreground crop).
+    #: True when sampling parameters reads voxel values (a foreground crop).
+    #: Leaves with False sample from the shape and geometry only, so fused
+    #: runs and batches plan them ahead on zero-valued placeholders.
     needs_data: ClassVar[bool] = False
     #: Name in the registry, set when the class is defined.
     registry_name: ClassVar[str] = ""
@@ -214,23 +215,19 @@ class Transform:
     ) -> Sample:
         """Run the transform on a Sample and return a new Sample with its records.
 
-        A batched sample ``(B, C, *spatial)`` is transformed item by item with
-        parameters drawn per item, in batch order, from the same ``rng``.
+        A batched sample ``(B, C, *spatial)`` gets parameters drawn per item,
+        in batch order, from the same ``rng``. The output equals the items
+        run one after another, and each fused spatial run interpolates the
+        whole batch at once where it can (see :mod:`medaug.transforms.batched`).
         """
+        from medaug.transforms.batched import run_batched
         from medaug.transforms.compose import run_leaves
 
         if not isinstance(sample, Sample):
             raise TypeError(f"`sample` must be a medaug Sample, got {type(sample).__name__}")
         generator = self._check_rng(rng)
         if sample.is_batched:
-            # NOTE: items run one after another; stacking each fused run's
-            # sampling grids into one batched grid_sample would be faster on GPUs.
-            items = [
-                run_leaves(item, self.leaves(generator), generator, fuse=fuse)
-                for item in uncollate(sample)
-            ]
-            batched = collate(items)
-            return Sample(dict(batched), history=sample.history, metadata=batched.metadata)
+            return run_batched(sample, self, generator, fuse=fuse)
         return run_leaves(sample, self.leaves(generator), generator, fuse=fuse)
 
     def __call__(self, x: Any, *, rng: np.random.Generator | int | None = None) -> Any:

@@ -53,6 +53,8 @@ __all__ = [
     "SomeOf",
     "build_transform",
     "invert",
+    "placeholder_sample",
+    "plan_leaves",
     "replay",
     "run_leaves",
 ]
@@ -234,7 +236,7 @@ class RandomApply(_Container):
         return cls(build_transform(config["transform"]), p=config.get("p", 0.5))
 
 
-def _placeholder(sample: Sample, grid: Grid) -> Sample:
+def placeholder_sample(sample: Sample, grid: Grid) -> Sample:
     """Return ``sample`` with image and label fields replaced by zeros on ``grid`` (no memory)."""
     fields = {}
     for name, field in sample.items():
@@ -273,30 +275,70 @@ class _FusedRun:
         return result
 
 
+class _ItemRunner:
+    """Applies the steps that :func:`plan_leaves` chooses to one sample, as they come."""
+
+    def __init__(self, sample: Sample) -> None:
+        self.current = sample
+        self._run = _FusedRun()
+
+    def grid(self) -> Grid:
+        """Return the grid the next spatial leaf starts from."""
+        return self._run.plans[-1].output if self._run.plans else Grid.of(self.current.reference)
+
+    def view(self) -> Sample:
+        """Return the sample that the next leaf samples its parameters from."""
+        return placeholder_sample(self.current, self.grid()) if self._run.plans else self.current
+
+    def accepts(self, resampling: Resampling | None) -> bool:
+        return self._run.accepts(resampling)
+
+    def add_spatial(self, plan: SpatialPlan, record: TransformRecord, resampling: Resampling | None) -> None:
+        self._run.add(plan, record, resampling)
+
+    def flush(self) -> None:
+        self.current = self._run.flush(self.current)
+
+    def prefilter(self, twin: Transform, parameters: Any) -> None:
+        self.current = twin.prefilter(self.current, parameters)
+
+    def apply(self, leaf: Transform, parameters: Any, record: TransformRecord) -> None:
+        self.current = leaf.apply(self.current, parameters).replace(record=record)
+
+
+def plan_leaves(leaves: Sequence[Transform], rng: np.random.Generator | None, runner: Any, *, fuse: bool) -> None:
+    """Sample each leaf's parameters in order and hand the steps to ``runner``.
+
+    This walk fixes the order of every draw from ``rng``. ``runner`` is
+    :class:`_ItemRunner` for one sample, or a recorder that collects the
+    steps of one batch item (:mod:`medaug.transforms.batched`).
+    """
+    for leaf in leaves:
+        if not (fuse and leaf.kind == "spatial"):
+            runner.flush()
+            parameters = leaf.sample_parameters(rng, runner.view())
+            runner.apply(leaf, parameters, leaf.record(parameters))
+            continue
+        if leaf.needs_data:
+            runner.flush()
+        grid = runner.grid()
+        parameters = leaf.sample_parameters(rng, runner.view())
+        twin = leaf.deterministic(parameters) if leaf.is_random else leaf
+        if leaf.needs_data:
+            runner.prefilter(twin, parameters)
+        if not runner.accepts(twin.resampling):
+            runner.flush()
+        runner.add_spatial(twin.plan(parameters, grid), leaf.record(parameters), twin.resampling)
+    runner.flush()
+
+
 def run_leaves(
     sample: Sample, leaves: Sequence[Transform], rng: np.random.Generator | None, *, fuse: bool = True
 ) -> Sample:
     """Run leaf transforms in order, fusing consecutive spatial ones when ``fuse`` is True."""
-    current = sample
-    run = _FusedRun()
-    for leaf in leaves:
-        if not (fuse and leaf.kind == "spatial"):
-            current = run.flush(current)
-            parameters = leaf.sample_parameters(rng, current)
-            current = leaf.apply(current, parameters).replace(record=leaf.record(parameters))
-            continue
-        if leaf.needs_data:
-            current = run.flush(current)
-        grid = run.plans[-1].output if run.plans else Grid.of(current.reference)
-        view = _placeholder(current, grid) if run.plans else current
-        parameters = leaf.sample_parameters(rng, view)
-        twin = leaf.deterministic(parameters) if leaf.is_random else leaf
-        if leaf.needs_data:
-            current = twin.prefilter(current, parameters)
-        if not run.accepts(twin.resampling):
-            current = run.flush(current)
-        run.add(twin.plan(parameters, grid), leaf.record(parameters), twin.resampling)
-    return run.flush(current)
+    runner = _ItemRunner(sample)
+    plan_leaves(leaves, rng, runner, fuse=fuse)
+    return runner.current
 
 
 def _records(history: Iterable[TransformRecord | Mapping[str, Any]]) -> list[TransformRecord]:

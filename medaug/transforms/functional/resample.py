@@ -17,6 +17,7 @@ these functions on CPU only; CUDA runs are covered by tests that need
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "resample_field",
     "resample_labels",
     "resample_sample",
+    "resample_samples",
     "sampling_grid",
 ]
 
@@ -218,25 +220,46 @@ def resample_field(
     Integer data are promoted to float32 for linear and cubic interpolation;
     nearest keeps the dtype.
     """
+    if interpolation != "cubic":
+        return _resample_images(data[None], grid[None], interpolation=interpolation, padding=padding)[0]
     mode, fill = _padding_mode(padding)
-    if interpolation == "nearest" and not data.is_floating_point():
-        values = _sample(data.to(torch.float64), grid, "nearest", mode, fill)
-        return values.to(data.dtype)
     work = data if data.is_floating_point() else data.to(torch.float32)
-    return _sample(work, grid, interpolation, mode, fill)
-
-
-def _sample(data: torch.Tensor, grid: torch.Tensor, interpolation: str, mode: str, fill: float):
-    shifted = data - fill if fill != 0.0 else data
-    grid = grid.to(dtype=shifted.dtype, device=shifted.device)
-    if interpolation == "cubic":
-        values = grid_sample_cubic(shifted, grid, padding_mode=mode)
-    else:
-        torch_mode = {"linear": "bilinear", "nearest": "nearest"}[interpolation]
-        values = F.grid_sample(
-            shifted[None], grid[None], mode=torch_mode, padding_mode=mode, align_corners=False
-        )[0]
+    shifted = work - fill if fill != 0.0 else work
+    values = grid_sample_cubic(shifted, grid.to(dtype=shifted.dtype, device=shifted.device), padding_mode=mode)
     return values + fill if fill != 0.0 else values
+
+
+def _resample_images(
+    data: torch.Tensor, grid: torch.Tensor, *, interpolation: str, padding: str | float
+) -> torch.Tensor:
+    """Batched linear or nearest core of :func:`resample_field`: ``(B, C, *spatial)`` at ``(B, *out, n)``."""
+    mode, fill = _padding_mode(padding)
+    nearest_integers = interpolation == "nearest" and not data.is_floating_point()
+    if nearest_integers:
+        work = data.to(torch.float64)
+    else:
+        work = data if data.is_floating_point() else data.to(torch.float32)
+    shifted = work - fill if fill != 0.0 else work
+    torch_mode = {"linear": "bilinear", "nearest": "nearest"}[interpolation]
+    values = F.grid_sample(
+        shifted, grid.to(dtype=shifted.dtype, device=shifted.device),
+        mode=torch_mode, padding_mode=mode, align_corners=False,
+    )
+    values = values + fill if fill != 0.0 else values
+    return values.to(data.dtype) if nearest_integers else values
+
+
+def _label_work_dtype(data: torch.Tensor) -> torch.dtype:
+    # float64 represents every int32 class exactly, float32 every class below 2**24.
+    small = data.numel() == 0 or int(data.abs().max()) < 2**24
+    return torch.float32 if small else torch.float64
+
+
+def _resample_labels_nearest(data: torch.Tensor, grid: torch.Tensor, work_dtype: torch.dtype) -> torch.Tensor:
+    """Batched nearest-neighbour label resampling: ``(B, C, *spatial)`` at ``(B, *out, n)``."""
+    work = data.to(work_dtype)
+    values = F.grid_sample(work, grid.to(work_dtype), mode="nearest", padding_mode="zeros", align_corners=False)
+    return values.round().to(data.dtype)
 
 
 def resample_labels(data: torch.Tensor, grid: torch.Tensor, *, interpolation: str) -> torch.Tensor:
@@ -245,13 +268,7 @@ def resample_labels(data: torch.Tensor, grid: torch.Tensor, *, interpolation: st
     The output holds only values of the input and 0, in the input's dtype.
     """
     if interpolation == "nearest":
-        # float64 represents every int32 class exactly, float32 every class below 2**24.
-        small = data.numel() == 0 or int(data.abs().max()) < 2**24
-        work = data.to(torch.float32 if small else torch.float64)
-        values = F.grid_sample(
-            work[None], grid.to(work.dtype)[None], mode="nearest", padding_mode="zeros", align_corners=False
-        )[0]
-        return values.round().to(data.dtype)
+        return _resample_labels_nearest(data[None], grid[None], _label_work_dtype(data))[0]
     grid = grid.to(torch.float32)
     best_score = None
     best_label = None
@@ -275,6 +292,15 @@ def resample_labels(data: torch.Tensor, grid: torch.Tensor, *, interpolation: st
     return best_label
 
 
+def _cached_grid(field: GridField, plan: SpatialPlan, source: Grid, cache: dict[Any, torch.Tensor]) -> torch.Tensor:
+    dtype = field.data.dtype if field.data.dtype == torch.float64 else torch.float32
+    key = (source, dtype, field.data.device)
+    if key not in cache:
+        # Fields on the same grid (an image and its label map) share one sampling grid.
+        cache[key] = sampling_grid(plan, source, dtype=dtype, device=field.data.device)
+    return cache[key]
+
+
 def _resample_grid_field(
     field: GridField, plan: SpatialPlan, resampling: Resampling, cache: dict[Any, torch.Tensor]
 ) -> GridField:
@@ -288,12 +314,7 @@ def _resample_grid_field(
             data = data.to(torch.float32)
         data = _gather_exact(data, index_map, plan.output.shape, padding)
         return field.replace(data=data, geometry=plan.output.geometry)
-    dtype = field.data.dtype if field.data.dtype == torch.float64 else torch.float32
-    key = (source, dtype, field.data.device)
-    if key not in cache:
-        # Fields on the same grid (an image and its label map) share one sampling grid.
-        cache[key] = sampling_grid(plan, source, dtype=dtype, device=field.data.device)
-    grid = cache[key]
+    grid = _cached_grid(field, plan, source, cache)
     if isinstance(field, LabelMap):
         data = resample_labels(field.data, grid, interpolation=resampling.label_interpolation)
     else:
@@ -316,17 +337,86 @@ def resample_sample(sample: Sample, plan: SpatialPlan, resampling: Resampling) -
     for name, field in sample.items():
         if isinstance(field, (Image, LabelMap)):
             changed[name] = _resample_grid_field(field, plan, resampling, cache)
-        elif isinstance(field, Boxes):
-            corners = map_points_forward(plan.maps, field.corners())
-            changed[name] = Boxes.from_corners(corners, field.ndim)
-        elif isinstance(field, Points):
-            changed[name] = field.replace(data=map_points_forward(plan.maps, field.data))
         else:
-            raise TypeError(
-                f"spatial transforms cannot move field {name!r} of type {type(field).__name__}; "
-                "apply spatial augmentation to the image before simulating measurements"
-            )
+            changed[name] = _move_geometric_field(name, field, plan)
     return sample.replace(changed)
+
+
+def _move_geometric_field(name: str, field: Any, plan: SpatialPlan) -> Any:
+    """Move points and boxes along the forward map; reject fields that cannot move."""
+    if isinstance(field, Boxes):
+        return Boxes.from_corners(map_points_forward(plan.maps, field.corners()), field.ndim)
+    if isinstance(field, Points):
+        return field.replace(data=map_points_forward(plan.maps, field.data))
+    raise TypeError(
+        f"spatial transforms cannot move field {name!r} of type {type(field).__name__}; "
+        "apply spatial augmentation to the image before simulating measurements"
+    )
+
+
+def resample_samples(
+    samples: Sequence[Sample], plans: Sequence[SpatialPlan], resampling: Resampling
+) -> list[Sample]:
+    """Resample the items of a batch, each along its own plan, with one ``grid_sample`` per field.
+
+    The items must have the same fields (as :func:`medaug.core.uncollate`
+    returns them). Each output equals ``resample_sample(item, plan,
+    resampling)`` tensor for tensor: a field is stacked into one batched
+    ``grid_sample`` call only where that call computes the same values,
+    which is linear or nearest interpolation on plans that are not exact
+    voxel copies and give the same output shape. Other fields (cubic
+    images, soft labels, exact copies) are resampled item by item.
+    """
+    if len(samples) != len(plans):
+        raise ValueError(f"`plans` must have one plan per sample ({len(samples)}), got {len(plans)}")
+    caches: list[dict[Any, torch.Tensor]] = [{} for _ in samples]
+    changed: list[dict[str, Any]] = [{} for _ in samples]
+    for name, first in samples[0].items():
+        fields = [sample[name] for sample in samples]
+        if isinstance(first, (Image, LabelMap)):
+            moved = _resample_field_batch(fields, plans, resampling, caches)
+        else:
+            moved = [_move_geometric_field(name, field, plan) for field, plan in zip(fields, plans)]
+        for item, field in zip(changed, moved):
+            item[name] = field
+    return [sample.replace(item) for sample, item in zip(samples, changed)]
+
+
+def _resample_field_batch(
+    fields: Sequence[GridField],
+    plans: Sequence[SpatialPlan],
+    resampling: Resampling,
+    caches: Sequence[dict[Any, torch.Tensor]],
+) -> list[GridField]:
+    first = fields[0]
+    is_label = isinstance(first, LabelMap)
+    interpolation = resampling.label_interpolation if is_label else resampling.image_interpolation
+    sources = [Grid.of(field) for field in fields]
+    batchable = (
+        len(fields) > 1
+        and interpolation in ("linear", "nearest")
+        and len({plan.output.shape for plan in plans}) == 1
+        and all(f.data.shape == first.data.shape and f.data.dtype == first.data.dtype for f in fields)
+        and all(f.data.device == first.data.device for f in fields)
+        and not any(_is_exact(_index_map(plan, source)) for plan, source in zip(plans, sources))
+    )
+    work_dtypes = {_label_work_dtype(f.data) for f in fields} if is_label and batchable else set()
+    if not batchable or len(work_dtypes) > 1:
+        return [
+            _resample_grid_field(field, plan, resampling, cache)
+            for field, plan, cache in zip(fields, plans, caches)
+        ]
+
+    grid = torch.stack([
+        _cached_grid(field, plan, source, cache)
+        for field, plan, source, cache in zip(fields, plans, sources, caches)
+    ])
+    data = torch.stack([field.data for field in fields])
+    if is_label:
+        values = _resample_labels_nearest(data, grid, work_dtypes.pop())
+    else:
+        values = _resample_images(data, grid, interpolation=interpolation, padding=resampling.padding)
+    return [field.replace(data=value, geometry=plan.output.geometry) for field, value, plan in zip(fields, values, plans)]
 
 
 def interpolate_axis(data: torch.Tensor, axis: int, positions: torch.Tensor) -> torch.Tensor:
