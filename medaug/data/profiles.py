@@ -449,13 +449,10 @@ def relative_snr(
 
     Notes
     -----
-    The signal voltage grows as B0^2 (magnetisation times precession
-    frequency) while the thermal noise of a conducting body that dominates
-    above about 0.5 T grows as B0, so SNR is proportional to B0 (Hoult and
-    Lauterbur 1979). Skipping k-space lines by a factor R cuts the
-    acquisition time, so noise grows by sqrt(R); the SENSE unfolding
-    amplifies it further by g (Pruessmann et al. 1999):
-    SNR_R = SNR_1 / (g sqrt(R)).
+    The ratio of two :func:`medaug.physics.mri.snr_scale` factors, which
+    holds the model and its references: SNR grows as B0 where body noise
+    dominates (Hoult and Lauterbur 1979), and a SENSE reconstruction at
+    acceleration R divides it by ``g sqrt(R)`` (Pruessmann et al. 1999).
 
     References
     ----------
@@ -474,23 +471,21 @@ def relative_snr(
     >>> float(relative_snr(3.0, 4.0))
     1.0
     """
-    field = np.asarray(field_strength_t, dtype=np.float64)
-    rate = np.asarray(acceleration, dtype=np.float64)
-    g = np.asarray(g_factor, dtype=np.float64)
+    from medaug.physics.mri.snr import snr_scale
+
+    # The two arguments that snr_scale names differently are checked here,
+    # so their errors name the argument the caller passed.
     volume = np.asarray(voxel_volume_ratio, dtype=np.float64)
-    if np.any(~(field > 0)):
-        raise ValueError(f"`field_strength_t` must be > 0 T, got {field_strength_t}")
-    if np.any(~(rate >= 1)):
-        raise ValueError(f"`acceleration` must be >= 1, got {acceleration}")
-    if np.any(~(g >= 1)):
-        raise ValueError(f"`g_factor` must be >= 1, got {g_factor}")
     if np.any(~(volume > 0)):
         raise ValueError(f"`voxel_volume_ratio` must be > 0, got {voxel_volume_ratio}")
     if not reference_field_t > 0:
         raise ValueError(f"`reference_field_t` must be > 0 T, got {reference_field_t}")
 
-    snr = (field / reference_field_t) ** field_exponent * volume / (g * np.sqrt(rate))
-    return float(snr) if snr.ndim == 0 else snr
+    scale = snr_scale(
+        field_strength_t, acceleration, g_factor=g_factor, voxel_volume_mm3=volume,
+        field_exponent=field_exponent,
+    )
+    return scale / snr_scale(reference_field_t, field_exponent=field_exponent)
 
 
 def kernel_frequency_response(

@@ -214,12 +214,26 @@ def test_relative_snr_monotone(field, rate, g):
     assert relative_snr(field, rate, g_factor=g * 1.1) < base
 
 
+def test_relative_snr_matches_physics_protocols():
+    from medaug.physics.mri import AcquisitionProtocol
+    from medaug.physics.mri import relative_snr as protocol_snr
+
+    reference = AcquisitionProtocol(1.5, 1.0, 240.0)
+    protocol = AcquisitionProtocol(3.0, 2.0, 240.0, acceleration=4.0, g_factor=1.3)
+    # Both evaluate the same float64 formula in a different order.
+    assert relative_snr(3.0, 4.0, g_factor=1.3, voxel_volume_ratio=2.0) == pytest.approx(
+        protocol_snr(protocol, reference), rel=1e-14
+    )
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"field_strength_t": 0.0}, "`field_strength_t` must be > 0 T, got 0.0"),
         ({"field_strength_t": 3.0, "acceleration": 0.5}, "`acceleration` must be >= 1, got 0.5"),
         ({"field_strength_t": 3.0, "g_factor": 0.9}, "`g_factor` must be >= 1, got 0.9"),
+        ({"field_strength_t": 3.0, "voxel_volume_ratio": 0.0}, "`voxel_volume_ratio` must be > 0, got 0.0"),
+        ({"field_strength_t": 3.0, "reference_field_t": -1.0}, "`reference_field_t` must be > 0 T, got -1.0"),
     ],
 )
 def test_relative_snr_bad_input(kwargs, message):

@@ -36,10 +36,8 @@ from medaug.physics.mri.masks import (
 from medaug.physics.mri.motion import fourier_rotate, rigid_motion_kspace, shot_schedule
 from medaug.physics.mri.noise import (
     SNR_DEFINITIONS,
-    AcquisitionProtocol,
     add_kspace_noise,
     noncentral_chi_mean,
-    relative_snr,
     rician_mean,
     rician_std,
     sigma_from_snr,
@@ -60,6 +58,7 @@ from medaug.physics.mri.signal import (
     spin_echo,
     spoiled_gradient_echo,
 )
+from medaug.physics.mri.snr import AcquisitionProtocol, relative_snr, snr_scale
 
 # Transforms are not imported here: medaug.transforms imports heavier
 # modules, and medaug.physics.mri.transforms loads them on first use.
@@ -117,6 +116,7 @@ __all__ = [
     "root_sum_of_squares",
     "shot_schedule",
     "sigma_from_snr",
+    "snr_scale",
     "spin_echo",
     "spiral_trajectory",
     "spoiled_gradient_echo",

@@ -20,12 +20,11 @@ and uncorrelated coils, the optimal coil combination
 above is that of the coil-combined image. Undersampling by ``R`` with
 zero-filling keeps ``sigma`` per sampled point but removes ``1 - 1/R`` of
 the noise energy. A SENSE reconstruction instead amplifies the noise by
-``g sqrt(R)``, see :func:`relative_snr`.
+``g sqrt(R)``, see :func:`medaug.physics.mri.snr.relative_snr`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -41,8 +40,6 @@ __all__ = [
     "rician_mean",
     "rician_std",
     "noncentral_chi_mean",
-    "AcquisitionProtocol",
-    "relative_snr",
 ]
 
 SNR_DEFINITIONS = ("mean", "peak", "rms")
@@ -370,96 +367,3 @@ def rician_std(signal: float | np.ndarray, sigma: float) -> np.ndarray:
     """
     mean = rician_mean(signal, sigma)
     return np.sqrt(np.asarray(signal, dtype=np.float64) ** 2 + 2.0 * sigma**2 - mean**2)
-
-
-@dataclasses.dataclass(frozen=True)
-class AcquisitionProtocol:
-    """The factors of a protocol that set its image SNR.
-
-    Attributes
-    ----------
-    field_strength_t : float
-        Main field B0 in tesla.
-    voxel_volume_mm3 : float
-        Voxel volume in mm^3.
-    acquisition_time_s : float
-        Total sampling time of the fully sampled acquisition in s (readout
-        duration times phase encodes times averages).
-    acceleration : float, default 1
-        Parallel-imaging acceleration R (>= 1).
-    g_factor : float, default 1
-        Coil geometry factor g (>= 1).
-    """
-
-    field_strength_t: float
-    voxel_volume_mm3: float
-    acquisition_time_s: float
-    acceleration: float = 1.0
-    g_factor: float = 1.0
-
-    def __post_init__(self) -> None:
-        for name in ("field_strength_t", "voxel_volume_mm3", "acquisition_time_s"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"`{name}` must be > 0, got {value}")
-        for name in ("acceleration", "g_factor"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 1):
-                raise ValueError(f"`{name}` must be >= 1, got {value}")
-
-
-def relative_snr(
-    protocol: AcquisitionProtocol,
-    reference: AcquisitionProtocol,
-    *,
-    field_exponent: float = 1.0,
-) -> float:
-    """Return the SNR of ``protocol`` relative to ``reference``.
-
-    ``SNR ~ B0^e * V * sqrt(T) / (g sqrt(R))`` with field strength ``B0``,
-    voxel volume ``V``, fully sampled acquisition time ``T``, acceleration
-    ``R`` and geometry factor ``g``. Multiply a reference SNR by this ratio
-    and pass the result to :func:`sigma_from_snr`.
-
-    Parameters
-    ----------
-    protocol, reference : AcquisitionProtocol
-    field_exponent : float, default 1.0
-        Exponent ``e`` of the field dependence: about 1 where body noise
-        dominates (Edelstein et al. 1986); Pohmann et al. 2016 measured about
-        1.65 in the brain between 3 and 9.4 T.
-
-    References
-    ----------
-    Edelstein W. A., Glover G. H., Hardy C. J., Redington R. W., "The
-    intrinsic signal-to-noise ratio in NMR imaging", Magn. Reson. Med. 3(4),
-    604-618, 1986. DOI: 10.1002/mrm.1910030413
-
-    Pruessmann K. P., Weiger M., Scheidegger M. B., Boesiger P., "SENSE:
-    sensitivity encoding for fast MRI", Magn. Reson. Med. 42(5), 952-962,
-    1999. DOI: 10.1002/(SICI)1522-2594(199911)42:5<952::AID-MRM16>3.0.CO;2-S
-
-    Pohmann R., Speck O., Scheffler K., "Signal-to-noise ratio and MR tissue
-    parameters in human brain imaging at 3, 7, and 9.4 tesla using current
-    receive coil arrays", Magn. Reson. Med. 75(2), 801-809, 2016.
-    DOI: 10.1002/mrm.25677
-
-    Examples
-    --------
-    >>> ref = AcquisitionProtocol(1.5, 1.0, 240.0)
-    >>> relative_snr(AcquisitionProtocol(3.0, 1.0, 240.0, acceleration=4.0), ref)
-    1.0
-    """
-    field_exponent = float(field_exponent)
-    if not (math.isfinite(field_exponent) and field_exponent >= 0):
-        raise ValueError(f"`field_exponent` must be >= 0, got {field_exponent}")
-
-    def score(p: AcquisitionProtocol) -> float:
-        return (
-            p.field_strength_t**field_exponent
-            * p.voxel_volume_mm3
-            * math.sqrt(p.acquisition_time_s)
-            / (p.g_factor * math.sqrt(p.acceleration))
-        )
-
-    return score(protocol) / score(reference)

@@ -7,10 +7,8 @@ from scipy import integrate, stats
 
 from medaug.physics.mri.fft import ifftnc
 from medaug.physics.mri.noise import (
-    AcquisitionProtocol,
     add_kspace_noise,
     noncentral_chi_mean,
-    relative_snr,
     rician_mean,
     rician_std,
     sigma_from_snr,
@@ -198,15 +196,3 @@ def test_noise_rejects_bad_input():
                          covariance=-torch.eye(2, dtype=torch.complex64), coil_axis=0)
     with pytest.raises(TypeError, match="`generator` must be"):
         add_kspace_noise(torch.zeros(3, dtype=torch.complex64), 1.0, generator=3)
-
-
-def test_relative_snr_scaling_laws():
-    reference = AcquisitionProtocol(1.5, 1.0, 100.0)
-    assert relative_snr(AcquisitionProtocol(3.0, 1.0, 100.0), reference) == pytest.approx(2.0)
-    assert relative_snr(AcquisitionProtocol(1.5, 8.0, 100.0), reference) == pytest.approx(8.0)
-    assert relative_snr(AcquisitionProtocol(1.5, 1.0, 400.0), reference) == pytest.approx(2.0)
-    accelerated = AcquisitionProtocol(1.5, 1.0, 100.0, acceleration=4.0, g_factor=1.2)
-    assert relative_snr(accelerated, reference) == pytest.approx(1 / (1.2 * 2.0))
-    assert relative_snr(AcquisitionProtocol(3.0, 1.0, 100.0), reference, field_exponent=1.65) == pytest.approx(2**1.65)
-    with pytest.raises(ValueError, match="`acceleration` must be >= 1"):
-        AcquisitionProtocol(1.5, 1.0, 100.0, acceleration=0.5)
