@@ -148,6 +148,17 @@ def _calibration_size(width: int, center_fraction: float, count: int) -> int:
     return size
 
 
+def _line_plan(
+    width: int, acceleration: float, center_fraction: float, tolerance: float
+) -> tuple[int, float, int, int]:
+    """Validate a line-mask request; return ``(width, acceleration, count, calibration)``."""
+    width = _check_size(width, "width")
+    acceleration, tolerance = _check_acceleration(acceleration, tolerance)
+    count = _target_count(width, acceleration, tolerance)
+    calibration = _calibration_size(width, _check_fraction(center_fraction), count)
+    return width, acceleration, count, calibration
+
+
 def _line_mask_from_outside(
     width: int, calibration: int, chosen: np.ndarray
 ) -> torch.Tensor:
@@ -208,10 +219,7 @@ def random_line_mask(
     >>> m.num_sampled, m.acceleration
     (25, 4.0)
     """
-    width = _check_size(width, "width")
-    acceleration, tolerance = _check_acceleration(acceleration, tolerance)
-    count = _target_count(width, acceleration, tolerance)
-    calibration = _calibration_size(width, _check_fraction(center_fraction), count)
+    width, acceleration, count, calibration = _line_plan(width, acceleration, center_fraction, tolerance)
 
     outside = _outside_indices(width, calibration)
     chosen = rng.choice(outside, size=count - calibration, replace=False)
@@ -252,13 +260,10 @@ def gaussian_line_mask(
     >>> gaussian_line_mask(128, 4, rng=np.random.default_rng(0)).acceleration
     4.0
     """
-    width = _check_size(width, "width")
-    acceleration, tolerance = _check_acceleration(acceleration, tolerance)
     std_fraction = float(std_fraction)
     if not (math.isfinite(std_fraction) and std_fraction > 0):
         raise ValueError(f"`std_fraction` must be > 0, got {std_fraction}")
-    count = _target_count(width, acceleration, tolerance)
-    calibration = _calibration_size(width, _check_fraction(center_fraction), count)
+    width, acceleration, count, calibration = _line_plan(width, acceleration, center_fraction, tolerance)
 
     outside = _outside_indices(width, calibration)
     distance = (outside - width // 2) / (std_fraction * width)
@@ -343,8 +348,28 @@ def equispaced_line_mask(
     return SamplingMask(mask, acceleration, (size,), "equispaced", gap=gap)
 
 
-def _calibration_box(shape: tuple[int, int], center_fraction: float) -> tuple[int, int]:
-    return tuple(round(center_fraction * n) for n in shape)  # type: ignore[return-value]
+def _plane_plan(
+    shape: tuple[int, int], acceleration: float, center_fraction: float, tolerance: float
+) -> tuple[float, int, tuple[int, int], np.ndarray]:
+    """Validate a phase-encode plane request.
+
+    Returns ``(acceleration, count, box, calibration)``: the point count,
+    the calibration box size and the ``(H, W)`` bool array that is True
+    inside the box.
+    """
+    height, width = (_check_size(n, "shape") for n in _check_shape_2d(shape))
+    acceleration, tolerance = _check_acceleration(acceleration, tolerance)
+    count = _target_count(height * width, acceleration, tolerance)
+    center_fraction = _check_fraction(center_fraction)
+    box = (round(center_fraction * height), round(center_fraction * width))
+    if box[0] * box[1] > count:
+        raise ValueError(
+            f"the calibration box {box} holds more points than the {count} the acceleration allows"
+        )
+
+    calibration = np.zeros((height, width), dtype=bool)
+    calibration[calibration_slice(height, box[0]), calibration_slice(width, box[1])] = True
+    return acceleration, count, box, calibration
 
 
 def random_mask_2d(
@@ -371,17 +396,8 @@ def random_mask_2d(
     >>> random_mask_2d((64, 64), 4, rng=np.random.default_rng(0)).acceleration
     4.0
     """
-    height, width = (_check_size(n, "shape") for n in _check_shape_2d(shape))
-    acceleration, tolerance = _check_acceleration(acceleration, tolerance)
-    count = _target_count(height * width, acceleration, tolerance)
-    box = _calibration_box((height, width), _check_fraction(center_fraction))
-    if box[0] * box[1] > count:
-        raise ValueError(
-            f"the calibration box {box} holds more points than the {count} the acceleration allows"
-        )
+    acceleration, count, box, mask = _plane_plan(shape, acceleration, center_fraction, tolerance)
 
-    mask = np.zeros((height, width), dtype=bool)
-    mask[calibration_slice(height, box[0]), calibration_slice(width, box[1])] = True
     outside = np.flatnonzero(~mask.ravel())
     chosen = rng.choice(outside, size=count - box[0] * box[1], replace=False)
     mask.ravel()[chosen] = True

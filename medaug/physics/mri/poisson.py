@@ -25,16 +25,7 @@ import math
 import numpy as np
 import torch
 
-from medaug.physics.mri.masks import (
-    SamplingMask,
-    _calibration_box,
-    _check_acceleration,
-    _check_fraction,
-    _check_shape_2d,
-    _check_size,
-    _target_count,
-    calibration_slice,
-)
+from medaug.physics.mri.masks import SamplingMask, _plane_plan
 
 __all__ = ["poisson_disc_mask"]
 
@@ -185,23 +176,15 @@ def poisson_disc_mask(
     >>> m.num_sampled, m.acceleration
     (1024, 4.0)
     """
-    height, width = (_check_size(n, "shape") for n in _check_shape_2d(shape))
-    acceleration, tolerance = _check_acceleration(acceleration, tolerance)
     density_slope = float(density_slope)
     if not (math.isfinite(density_slope) and density_slope >= 0):
         raise ValueError(f"`density_slope` must be >= 0, got {density_slope}")
-    count = _target_count(height * width, acceleration, tolerance)
-    box = _calibration_box((height, width), _check_fraction(center_fraction))
-    if box[0] * box[1] > count:
-        raise ValueError(
-            f"the calibration box {box} holds more points than the {count} the acceleration allows"
-        )
+    acceleration, count, box, calibration = _plane_plan(shape, acceleration, center_fraction, tolerance)
 
+    height, width = calibration.shape
     ky = (np.arange(height) - height // 2) / (height / 2)
     kx = (np.arange(width) - width // 2) / (width / 2)
     profile = 1.0 + density_slope * np.hypot(ky[:, None], kx[None, :])
-    calibration = np.zeros((height, width), dtype=bool)
-    calibration[calibration_slice(height, box[0]), calibration_slice(width, box[1])] = True
     free = count - int(calibration.sum())
     # Expected greedy count for scale s: sum over free points of c / (s profile)^2.
     density_sum = float(np.sum(1.0 / profile[~calibration] ** 2))

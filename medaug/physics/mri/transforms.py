@@ -55,6 +55,19 @@ __all__ = [
 ]
 
 
+def _check_count_range(value: Any, name: str, minimum: int) -> tuple[int, int]:
+    """Parse an int or an inclusive ``(low, high)`` range of ints, each >= ``minimum``."""
+    low, high = (value, value) if isinstance(value, int) else tuple(value)
+    if not (isinstance(low, int) and isinstance(high, int) and minimum <= low <= high):
+        raise ValueError(f"`{name}` must be an int >= {minimum} or a range of them, got {value!r}")
+    return low, high
+
+
+def _as_rows(array: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    """Return a 2-D array as nested tuples of floats, the form parameters are recorded in."""
+    return tuple(tuple(float(v) for v in row) for row in array)
+
+
 class _KSpaceTransform(Transform):
     """Corrupt k-space of Image fields (via FFT) and of KSpace fields."""
 
@@ -183,10 +196,7 @@ class RandomKSpaceMotion(RandomTransform):
         interleaved: bool = False,
         phase_axis: int = -1,
     ) -> None:
-        low, high = (num_shots, num_shots) if isinstance(num_shots, int) else tuple(num_shots)
-        if not (isinstance(low, int) and isinstance(high, int) and 1 <= low <= high):
-            raise ValueError(f"`num_shots` must be an int >= 1 or a range of them, got {num_shots!r}")
-        self.num_shots = (low, high)
+        self.num_shots = _check_count_range(num_shots, "num_shots", 1)
         self.rotation_range_deg = check_range(rotation_range_deg, "rotation_range_deg", minimum=-89.0, maximum=89.0, symmetric=True)
         self.translation_range_mm = check_range(translation_range_mm, "translation_range_mm", symmetric=True)
         self.interleaved = bool(interleaved)
@@ -200,10 +210,7 @@ class RandomKSpaceMotion(RandomTransform):
         translations = rng.uniform(*self.translation_range_mm, size=(shots, ndim))
         rotations[0] = 0.0
         translations[0] = 0.0
-        return MotionParameters(
-            tuple(tuple(float(v) for v in row) for row in rotations),
-            tuple(tuple(float(v) for v in row) for row in translations),
-        )
+        return MotionParameters(_as_rows(rotations), _as_rows(translations))
 
     def deterministic(self, parameters: MotionParameters) -> KSpaceMotion:
         return KSpaceMotion(
@@ -310,10 +317,7 @@ class RandomKSpaceSpikes(RandomTransform):
     kind = "intensity"
 
     def __init__(self, num_spikes: Any = (1, 3), amplitude_range: Any = (0.05, 0.3)) -> None:
-        low, high = (num_spikes, num_spikes) if isinstance(num_spikes, int) else tuple(num_spikes)
-        if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high):
-            raise ValueError(f"`num_spikes` must be an int >= 0 or a range of them, got {num_spikes!r}")
-        self.num_spikes = (low, high)
+        self.num_spikes = _check_count_range(num_spikes, "num_spikes", 0)
         self.amplitude_range = check_range(amplitude_range, "amplitude_range", minimum=0.0)
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> SpikeParameters:
@@ -323,10 +327,7 @@ class RandomKSpaceSpikes(RandomTransform):
         magnitude = rng.uniform(*self.amplitude_range, size=count)
         phase = rng.uniform(0.0, 2.0 * math.pi, size=count)
         amplitudes = np.stack([magnitude * np.cos(phase), magnitude * np.sin(phase)], axis=-1)
-        return SpikeParameters(
-            tuple(tuple(float(v) for v in row) for row in positions),
-            tuple(tuple(float(v) for v in row) for row in amplitudes),
-        )
+        return SpikeParameters(_as_rows(positions), _as_rows(amplitudes))
 
     def deterministic(self, parameters: SpikeParameters) -> KSpaceSpikes:
         return KSpaceSpikes([list(p) for p in parameters.positions], [list(a) for a in parameters.amplitudes])
