@@ -8,7 +8,8 @@ tensor, to running the items one after another.
 When it can, :func:`run_batched` first plans every item: it draws the
 item's parameters against zero-valued placeholders of the right shape and
 geometry. Then it runs the planned steps for all items together, so each
-fused spatial run interpolates the whole batch in one ``grid_sample`` call
+fused spatial run off the CPU interpolates the whole batch in one
+``grid_sample`` call
 (:func:`~medaug.transforms.functional.resample.resample_samples`). Planning
 without the data is exact only when no leaf reads voxel values while it
 samples its parameters, which is what ``needs_data = False`` states. The

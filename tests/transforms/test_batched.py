@@ -1,8 +1,11 @@
 """Batched samples: one grid_sample per fused run, equal to running the items one by one."""
 
+import functools
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 import medaug.transforms.batched as batched_module
 from medaug.core import collate, uncollate
@@ -63,8 +66,16 @@ def _items_one_by_one(transform, sample, seed, *, fuse=True):
     return collate([run_leaves(item, transform.leaves(rng), rng, fuse=fuse) for item in uncollate(sample)])
 
 
+@pytest.fixture(params=[True, None], ids=["stacked", "default"])
+def stacking(request, monkeypatch):
+    """Run batches with stacked grid_sample calls (as off the CPU) and with the CPU default."""
+    forced = functools.partial(resample_samples, stack=request.param)
+    monkeypatch.setattr(batched_module, "resample_samples", forced)
+    return request.param
+
+
 @pytest.mark.parametrize("name", list(PIPELINES))
-def test_batch_equals_items_one_by_one(name):
+def test_batch_equals_items_one_by_one(name, stacking):
     pipeline = PIPELINES[name]
     sample = _batch()
     out = pipeline.transform(sample, rng=np.random.default_rng(5))
@@ -75,7 +86,7 @@ def test_batch_equals_items_one_by_one(name):
         assert torch.equal(out[field].data, expected[field].data), field
 
 
-def test_batch_equals_items_without_fusion():
+def test_batch_equals_items_without_fusion(stacking):
     pipeline = PIPELINES["two fused runs"]
     sample = _batch()
     out = pipeline.transform(sample, rng=np.random.default_rng(6), fuse=False)
@@ -92,7 +103,7 @@ def test_batch_uses_one_resampling_call(monkeypatch):
 
     monkeypatch.setattr(batched_module, "resample_samples", counting)
     PIPELINES["affine, elastic, intensity"].transform(_batch(4), rng=np.random.default_rng(0))
-    # Affine, elastic and flip fuse into one run, resampled for all four items at once.
+    # Affine, elastic and flip fuse into one run, handed to one call for all four items.
     assert calls == [4]
 
 
@@ -109,7 +120,7 @@ def _items_one_by_one_with(transform, sample, rng):
     return [run_leaves(item, transform.leaves(rng), rng) for item in uncollate(sample)]
 
 
-def test_batch_of_2d_images():
+def test_batch_of_2d_images(stacking):
     sample = collate([blob_sample(shape=(20, 24), spacing=(1.0, 0.5), seed=seed) for seed in range(2)])
     pipeline = Compose([RandomAffine(30), RandomElasticDeformation(6.0, 1.0)])
     out = pipeline.transform(sample, rng=np.random.default_rng(8))
@@ -118,7 +129,8 @@ def test_batch_of_2d_images():
     assert torch.equal(out["label"].data, expected["label"].data)
 
 
-def test_resample_samples_equals_resample_sample():
+@pytest.mark.parametrize("stack", [True, False])
+def test_resample_samples_equals_resample_sample(stack, monkeypatch):
     items = uncollate(_batch())
     rng = np.random.default_rng(9)
     affine = RandomAffine(25, (0.8, 1.2), padding=-2.0)
@@ -127,7 +139,17 @@ def test_resample_samples_equals_resample_sample():
         twin = affine.deterministic(affine.sample_parameters(rng, item))
         plans.append(twin.plan(twin.sample_parameters(None, item), Grid.of(item.reference)))
     resampling = Resampling(padding=-2.0)
-    together = resample_samples(items, plans, resampling)
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].shape[0])
+        return grid_sample(*args, **kwargs)
+
+    grid_sample = F.grid_sample
+    monkeypatch.setattr(F, "grid_sample", counting)
+    together = resample_samples(items, plans, resampling, stack=stack)
+    # One call per field (image, label) for the whole batch, or one per field and item.
+    assert calls == ([3, 3] if stack else [1] * 6)
     for item, plan, result in zip(items, plans, together):
         alone = resample_sample(item, plan, resampling)
         assert torch.equal(result["image"].data, alone["image"].data)

@@ -355,7 +355,11 @@ def _move_geometric_field(name: str, field: Any, plan: SpatialPlan) -> Any:
 
 
 def resample_samples(
-    samples: Sequence[Sample], plans: Sequence[SpatialPlan], resampling: Resampling
+    samples: Sequence[Sample],
+    plans: Sequence[SpatialPlan],
+    resampling: Resampling,
+    *,
+    stack: bool | None = None,
 ) -> list[Sample]:
     """Resample the items of a batch, each along its own plan, with one ``grid_sample`` per field.
 
@@ -366,15 +370,40 @@ def resample_samples(
     which is linear or nearest interpolation on plans that are not exact
     voxel copies and give the same output shape. Other fields (cubic
     images, soft labels, exact copies) are resampled item by item.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+        Unbatched items with the same fields, dtypes and shapes.
+    plans : sequence of SpatialPlan
+        One plan per item.
+    resampling : Resampling
+        Interpolation and padding, shared by the items.
+    stack : bool, optional, keyword-only
+        Stack items into one call (True) or call ``grid_sample`` per item
+        (False). The default stacks off the CPU only.
     """
     if len(samples) != len(plans):
         raise ValueError(f"`plans` must have one plan per sample ({len(samples)}), got {len(plans)}")
     caches: list[dict[Any, torch.Tensor]] = [{} for _ in samples]
+    # Stacked sampling grids, shared by fields on the same grids (images and their label maps).
+    batch_cache: dict[Any, torch.Tensor] = {}
     changed: list[dict[str, Any]] = [{} for _ in samples]
     for name, first in samples[0].items():
         fields = [sample[name] for sample in samples]
         if isinstance(first, (Image, LabelMap)):
-            moved = _resample_field_batch(fields, plans, resampling, caches)
+            # NOTE: on one CPU thread, stacking 8 volumes of 64^3 measured slower
+            # than a call per item (0.16 s against 0.13 s, 2-core x86_64 VM),
+            # so the default stacks on accelerators only, where it saves kernel
+            # launches. The gain on a GPU has not been measured.
+            stacked = first.data.device.type != "cpu" if stack is None else stack
+            if stacked:
+                moved = _resample_field_batch(fields, plans, resampling, caches, batch_cache)
+            else:
+                moved = [
+                    _resample_grid_field(field, plan, resampling, cache)
+                    for field, plan, cache in zip(fields, plans, caches)
+                ]
         else:
             moved = [_move_geometric_field(name, field, plan) for field, plan in zip(fields, plans)]
         for item, field in zip(changed, moved):
@@ -382,11 +411,31 @@ def resample_samples(
     return [sample.replace(item) for sample, item in zip(samples, changed)]
 
 
+def _stack(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Stack equally shaped tensors, without a copy when they are evenly spaced views of one storage.
+
+    Items split from a batch, and outputs of a batched step, are such views.
+    """
+    first = tensors[0]
+    offsets = [tensor.storage_offset() for tensor in tensors]
+    step = offsets[1] - offsets[0] if len(tensors) > 1 else 0
+    same_storage = all(
+        tensor.untyped_storage().data_ptr() == first.untyped_storage().data_ptr()
+        and tensor.stride() == first.stride()
+        and offset == offsets[0] + index * step
+        for index, (tensor, offset) in enumerate(zip(tensors, offsets))
+    )
+    if same_storage and step > 0 and first.is_contiguous() and step >= first.numel():
+        return first.as_strided((len(tensors), *first.shape), (step, *first.stride()), offsets[0])
+    return torch.stack(list(tensors))
+
+
 def _resample_field_batch(
     fields: Sequence[GridField],
     plans: Sequence[SpatialPlan],
     resampling: Resampling,
     caches: Sequence[dict[Any, torch.Tensor]],
+    batch_cache: dict[Any, torch.Tensor],
 ) -> list[GridField]:
     first = fields[0]
     is_label = isinstance(first, LabelMap)
@@ -407,11 +456,15 @@ def _resample_field_batch(
             for field, plan, cache in zip(fields, plans, caches)
         ]
 
-    grid = torch.stack([
-        _cached_grid(field, plan, source, cache)
-        for field, plan, source, cache in zip(fields, plans, sources, caches)
-    ])
-    data = torch.stack([field.data for field in fields])
+    dtype = first.data.dtype if first.data.dtype == torch.float64 else torch.float32
+    key = (tuple(sources), dtype, first.data.device)
+    if key not in batch_cache:
+        batch_cache[key] = _stack([
+            _cached_grid(field, plan, source, cache)
+            for field, plan, source, cache in zip(fields, plans, sources, caches)
+        ])
+    grid = batch_cache[key]
+    data = _stack([field.data for field in fields])
     if is_label:
         values = _resample_labels_nearest(data, grid, work_dtypes.pop())
     else:
