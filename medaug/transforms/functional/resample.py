@@ -365,10 +365,10 @@ def resample_samples(
 
     The items must have the same fields (as :func:`medaug.core.uncollate`
     returns them). Each output equals ``resample_sample(item, plan,
-    resampling)`` tensor for tensor: a field is stacked into one batched
-    ``grid_sample`` call only where that call computes the same values,
-    which is linear or nearest interpolation on plans that are not exact
-    voxel copies and give the same output shape. Other fields (cubic
+    resampling)`` tensor for tensor. A field is stacked into one batched
+    ``grid_sample`` call only where that call computes the same values:
+    linear or nearest interpolation, on plans that are not exact voxel
+    copies and that give the same output shape. Other fields (cubic
     images, soft labels, exact copies) are resampled item by item.
 
     Parameters
@@ -395,7 +395,8 @@ def resample_samples(
             # NOTE: on one CPU thread, stacking 8 volumes of 64^3 measured slower
             # than a call per item (0.16 s against 0.13 s, 2-core x86_64 VM),
             # so the default stacks on accelerators only, where it saves kernel
-            # launches. The gain on a GPU has not been measured.
+            # launches. Equality with the per-item path is tested on the CPU
+            # only, and the gain on a GPU has not been measured.
             stacked = first.data.device.type != "cpu" if stack is None else stack
             if stacked:
                 moved = _resample_field_batch(fields, plans, resampling, caches, batch_cache)
