@@ -174,3 +174,11 @@ def test_same_seed_same_noise():
         first = model(x + 1, generator=np.random.default_rng(8))
         second = model(x + 1, generator=np.random.default_rng(8))
         assert np.array_equal(first, second)
+
+
+def test_apply_noise_matches_call_on_float_tensor():
+    x = torch.linspace(0.5, 2.0, 64, dtype=torch.float64)
+    for model in (GaussianNoise(0.3), RicianNoise(0.3), PoissonGaussianNoise(8.0, 0.1), SpeckleNoise(0.4)):
+        direct = model.apply_noise(x, torch.Generator().manual_seed(11))
+        called = model(x, generator=torch.Generator().manual_seed(11))
+        assert torch.equal(direct, called)
