@@ -14,6 +14,7 @@ from medaug.physics.mri.artifacts import (
     nyquist_ghosting,
     partial_fourier,
     polynomial_bias_field,
+    polynomial_field,
     readout_off_resonance,
     truncate_kspace,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "pipe_density_compensation",
     "poisson_disc_mask",
     "polynomial_bias_field",
+    "polynomial_field",
     "radial_density_compensation",
     "radial_trajectory",
     "random_line_mask",

@@ -26,6 +26,7 @@ __all__ = [
     "partial_fourier",
     "readout_off_resonance",
     "bias_field_terms",
+    "polynomial_field",
     "polynomial_bias_field",
 ]
 
@@ -319,6 +320,53 @@ def bias_field_terms(spatial_ndim: int, order: int) -> list[tuple[int, ...]]:
     return sorted(terms, key=lambda degrees: (sum(degrees), degrees))
 
 
+def polynomial_field(
+    shape: tuple[int, ...],
+    coefficients: torch.Tensor,
+    *,
+    order: int,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Return the smooth field ``sum_t c_t P_t(x)`` on a grid, in the units of the coefficients.
+
+    ``P_t`` are products of Legendre polynomials on coordinates scaled to
+    [-1, 1] per axis, one per term of :func:`bias_field_terms`, so each
+    ``|P_t| <= 1``. The field has no constant term. It is the log of
+    :func:`polynomial_bias_field` and, with coefficients in Hz, a smooth
+    off-resonance map for :func:`readout_off_resonance`.
+
+    Examples
+    --------
+    >>> polynomial_field((3, 2), torch.tensor([0.0, 20.0]), order=1)[:, 0].tolist()
+    [-20.0, 0.0, 20.0]
+    """
+    from scipy.special import eval_legendre
+
+    terms = bias_field_terms(len(shape), order)
+    coefficients = torch.as_tensor(coefficients, dtype=torch.float64)
+    if coefficients.shape != (len(terms),):
+        raise ValueError(
+            f"`coefficients` must have {len(terms)} values for order {order} in "
+            f"{len(shape)}-D, got shape {tuple(coefficients.shape)}"
+        )
+    if not bool(torch.isfinite(coefficients).all()):
+        raise ValueError(f"`coefficients` must be finite, got {coefficients.tolist()}")
+
+    field = np.zeros(shape)
+    coordinates = [np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1) for n in shape]
+    for value, degrees in zip(coefficients.tolist(), terms):
+        if value == 0.0:
+            continue
+        term = np.ones(shape)
+        for axis, degree in enumerate(degrees):
+            view = [1] * len(shape)
+            view[axis] = shape[axis]
+            term = term * eval_legendre(degree, coordinates[axis]).reshape(view)
+        field = field + value * term
+    return torch.from_numpy(field).to(dtype=dtype, device=device)
+
+
 def polynomial_bias_field(
     shape: tuple[int, ...],
     coefficients: torch.Tensor,
@@ -329,9 +377,9 @@ def polynomial_bias_field(
 ) -> torch.Tensor:
     """Return a smooth receive bias field ``exp(sum_t c_t P_t(x))`` on a grid.
 
-    ``P_t`` are products of Legendre polynomials on coordinates scaled to
-    [-1, 1] per axis, one per term of :func:`bias_field_terms`. All-zero
-    coefficients give a field of exactly 1.
+    The exponential of :func:`polynomial_field`. All-zero coefficients give
+    a field of exactly 1. As a random augmentation the same model is
+    :class:`medaug.transforms.RandomBiasField`.
 
     References
     ----------
@@ -345,24 +393,5 @@ def polynomial_bias_field(
     >>> field[:, 0].tolist()
     [0.6065306663513184, 1.0, 1.6487212181091309]
     """
-    from scipy.special import eval_legendre
-
-    terms = bias_field_terms(len(shape), order)
-    coefficients = torch.as_tensor(coefficients, dtype=torch.float64)
-    if coefficients.shape != (len(terms),):
-        raise ValueError(
-            f"`coefficients` must have {len(terms)} values for order {order} in "
-            f"{len(shape)}-D, got shape {tuple(coefficients.shape)}"
-        )
-    log_field = np.zeros(shape)
-    coordinates = [np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1) for n in shape]
-    for value, degrees in zip(coefficients.tolist(), terms):
-        if value == 0.0:
-            continue
-        term = np.ones(shape)
-        for axis, degree in enumerate(degrees):
-            view = [1] * len(shape)
-            view[axis] = shape[axis]
-            term = term * eval_legendre(degree, coordinates[axis]).reshape(view)
-        log_field = log_field + value * term
-    return torch.from_numpy(np.exp(log_field)).to(dtype=dtype, device=device)
+    log_field = polynomial_field(shape, coefficients, order=order, dtype=torch.float64)
+    return torch.exp(log_field).to(dtype=dtype, device=device)
