@@ -13,22 +13,15 @@ import math
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
+
+from medaug.physics.optics import FWHM_PER_SIGMA, gaussian_filter
 
 __all__ = ["detector_blur", "add_scatter", "disc_mask"]
 
-_FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
-
 
 def _gaussian_along_detector(signal: torch.Tensor, sigma_pixels: float) -> torch.Tensor:
-    radius = max(1, math.ceil(4 * sigma_pixels))
-    offsets = torch.arange(-radius, radius + 1, dtype=signal.dtype, device=signal.device)
-    kernel = torch.exp(-0.5 * (offsets / sigma_pixels) ** 2)
-    kernel = kernel / kernel.sum()
-    rows = signal.reshape(-1, 1, signal.shape[-1])
     # Replicate padding keeps a flat signal flat at the detector edges.
-    padded = F.pad(rows, (radius, radius), mode="replicate")
-    return F.conv1d(padded, kernel.view(1, 1, -1)).reshape(signal.shape)
+    return gaussian_filter(signal, [sigma_pixels], edge="replicate")
 
 
 def detector_blur(signal: torch.Tensor, fwhm_mm: float, detector_spacing_mm: float) -> torch.Tensor:
@@ -44,7 +37,7 @@ def detector_blur(signal: torch.Tensor, fwhm_mm: float, detector_spacing_mm: flo
         raise ValueError(f"`detector_spacing_mm` must be > 0 mm, got {detector_spacing_mm}")
     if fwhm_mm == 0:
         return signal
-    return _gaussian_along_detector(signal, fwhm_mm / _FWHM_PER_SIGMA / detector_spacing_mm)
+    return _gaussian_along_detector(signal, fwhm_mm / FWHM_PER_SIGMA / detector_spacing_mm)
 
 
 def add_scatter(
