@@ -168,6 +168,7 @@ def parse_config(
     try:
         config = _parse(raw, context)
         _propagate_spec(config)
+        _check_sampling_use(config)
     except ConfigError as error:
         raise (error.with_document(document) if document is not None else error) from None
     return config
@@ -240,6 +241,22 @@ def _propagate_spec(config: PipelineConfig) -> dict[str, FieldSpec]:
     if config.writer is not None:
         _apply_spec(config.writer, spec, ("writer",))
     return spec
+
+
+def _check_sampling_use(config: PipelineConfig) -> None:
+    """Ask every step with a ``check_sampling(sampling, path)`` method whether it can use the sampled factors."""
+    if config.sampling is None:
+        return
+    stages: list[tuple[tuple[str | int, ...], StepConfig]] = [(("source",), config.source)]
+    stages += [(("simulation", i), s) for i, s in enumerate(config.simulation)]
+    stages += [(("augmentation", i), s) for i, s in enumerate(config.augmentation)]
+    issues = []
+    for path, step in stages:
+        check = getattr(step, "check_sampling", None)
+        if check is not None:
+            issues += [ConfigIssue(key, message) for key, message in check(config.sampling, path)]
+    if issues:
+        raise ConfigError(issues)
 
 
 def _apply_spec(step: StepConfig, spec: dict[str, FieldSpec], path: tuple[str | int, ...]) -> dict[str, FieldSpec]:

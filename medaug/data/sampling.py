@@ -507,10 +507,13 @@ def _draw_factors(
 
 
 def _draw_protocol(contrast: str, declared: dict[str, Any], rng: np.random.Generator, library: ProfileLibrary) -> dict[str, Any]:
-    """Draw TR, TE, TI, flip angle, resolution, slice thickness and acceleration of a contrast."""
+    """Draw TR, TE, TI, flip angle, resolution, slice thickness and acceleration of a contrast.
+
+    The contrast's ``sequence`` (its signal equation) is added as well.
+    """
     profile = library.mri.contrasts[contrast]
     keys = ["tr_ms", "te_ms", "ti_ms", "flip_deg", "resolution_mm", "slice_thickness_mm", "acceleration"]
-    drawn: dict[str, Any] = {}
+    drawn: dict[str, Any] = {"sequence": profile.sequence}
     for key in keys:
         bounds = getattr(profile, key)
         if bounds is None or key in declared:

@@ -37,8 +37,17 @@ class CTSimulation(StepConfig):
     of water for the HU conversion (1/cm). ``replace_image`` makes the
     low-dose image the image field, so a model trains on what the scanner
     returns. ``keep_sinogram: false`` drops the sinogram, so spatial
-    augmentation can follow. With
-    ``use_factors``, a sampling factor ``dose_fraction`` overrides the option.
+    augmentation can follow.
+
+    With ``use_factors``, sampling factors override the options:
+    ``dose_fraction``; ``mas`` (the photons become ``i0 * mas /
+    reference_mas``) or ``ctdivol_mgy`` (``i0 * ctdivol_mgy /
+    reference_ctdivol_mgy``), since both are proportional to the tube
+    current-time product at a fixed voltage; ``kvp`` (water's attenuation at
+    the effective energy of the tube spectrum,
+    :func:`~medaug.data.steps.factors.effective_energy_kev`); and ``kernel``
+    (the FBP filter of the kernel profile). NOTE: ``kvp`` does not change
+    the tube output per mAs; only the attenuation changes with it.
     """
 
     type: Literal["ct"] = "ct"
@@ -54,6 +63,8 @@ class CTSimulation(StepConfig):
     dose_fraction: float | tuple[float, float] = 0.25
     electronic_noise_std: float = pydantic.Field(0.0, ge=0)
     filter: Literal["ramp", "shepp-logan", "cosine", "hann"] = "ramp"
+    reference_mas: float | None = pydantic.Field(None, gt=0)
+    reference_ctdivol_mgy: float | None = pydantic.Field(None, gt=0)
     replace_image: bool = False
     keep_sinogram: bool = True
     use_factors: bool = True
@@ -89,6 +100,17 @@ class CTSimulation(StepConfig):
             out["sinogram"] = FieldSpec("Sinogram", 1, None)
         return out
 
+    def check_sampling(self, sampling: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+        """Return ``(key path, message)`` for each sampled dose factor that lacks its reference value."""
+        if not self.use_factors:
+            return []
+        issues = []
+        for factor, option in (("mas", "reference_mas"), ("ctdivol_mgy", "reference_ctdivol_mgy")):
+            if factor in sampling.factors and getattr(self, option) is None:
+                issues.append(((*path, option), f"is required when the sampling draws `{factor}`: "
+                                                f"the {factor} at which `i0` photons reach the detector"))
+        return issues
+
     def build(self, context: BuildContext) -> Any:
         return self.simulate
 
@@ -118,11 +140,13 @@ class CTSimulation(StepConfig):
         plane = tuple(hounsfield.shape[-2:])
         spacing = tuple(float(s) for s in field.geometries[0].spacing[-2:])
         geometry = self._geometry(plane, spacing)
-        dose = self._dose(sample, rng)
+        factors = (sample.metadata.get("factors") or {}) if self.use_factors else {}
+        dose, i0 = self._dose(factors, rng)
+        mu_water, filter_name = self._beam(factors)
         result = simulate_low_dose(
             hounsfield, dose_fraction=dose, generator=torch_generator(rng), spacing_mm=spacing,
-            full_dose_i0=self.i0, electronic_noise_std=self.electronic_noise_std, geometry=geometry,
-            filter=self.filter, mu_water_per_cm=self.mu_water_per_cm,
+            full_dose_i0=i0, electronic_noise_std=self.electronic_noise_std, geometry=geometry,
+            filter=filter_name, mu_water_per_cm=mu_water,
         )
 
         sinogram = result.line_integrals.to(torch.float32)
@@ -138,13 +162,31 @@ class CTSimulation(StepConfig):
         if not self.keep_sinogram:
             del fields["sinogram"]
         parameters = {"beam": self.beam, "views": self.views, "detectors": geometry.n_detectors,
-                      "i0": self.i0, "dose_fraction": dose, "starved_rays": result.report.starved_rays,
-                      "floored_pixels": result.floored_pixels}
+                      "i0": i0, "dose_fraction": dose, "filter": filter_name, "mu_water_per_cm": mu_water,
+                      "starved_rays": result.report.starved_rays, "floored_pixels": result.floored_pixels}
         return sample.replace(fields, record=TransformRecord("ct", parameters))
 
-    def _dose(self, sample: Sample, rng: np.random.Generator) -> float:
-        factors = (sample.metadata.get("factors") or {}) if self.use_factors else {}
+    def _dose(self, factors: dict[str, Any], rng: np.random.Generator) -> tuple[float, float]:
+        """Return the dose fraction and the full-dose photons per element and view."""
+        if "mas" in factors and self.reference_mas is not None:
+            return 1.0, self.i0 * float(factors["mas"]) / self.reference_mas
+        if "ctdivol_mgy" in factors and self.reference_ctdivol_mgy is not None:
+            return 1.0, self.i0 * float(factors["ctdivol_mgy"]) / self.reference_ctdivol_mgy
         dose = factors.get("dose_fraction", self.dose_fraction)
         if isinstance(dose, (tuple, list)):
-            return float(np.exp(rng.uniform(np.log(dose[0]), np.log(dose[1]))))
-        return float(dose)
+            return float(np.exp(rng.uniform(np.log(dose[0]), np.log(dose[1])))), self.i0
+        return float(dose), self.i0
+
+    def _beam(self, factors: dict[str, Any]) -> tuple[float, str]:
+        """Return water's attenuation (1/cm) and the FBP filter, after the ``kvp`` and ``kernel`` factors."""
+        from medaug.data.steps import factors as factor_rules
+
+        mu_water = self.mu_water_per_cm
+        if "kvp" in factors:
+            mu_water = factor_rules.mu_water_per_cm(factor_rules.effective_energy_kev(float(factors["kvp"])))
+        filter_name = self.filter
+        if "kernel" in factors:
+            from medaug.data.profiles import load_profile_library
+
+            filter_name = factor_rules.kernel_filter(str(factors["kernel"]), load_profile_library().ct.kernels)
+        return mu_water, filter_name

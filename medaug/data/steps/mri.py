@@ -38,13 +38,21 @@ class MaskOptions(pydantic.BaseModel):
 
 
 class NoiseOptions(pydantic.BaseModel):
-    """Thermal noise: give ``snr`` (mean signal over noise standard deviation) or ``sigma``."""
+    """Thermal noise: give ``snr`` (mean signal over noise standard deviation) or ``sigma``.
+
+    ``snr`` holds at ``reference_field_strength_t`` (T). A sampled
+    ``field_strength_t`` factor scales it by ``(B0 / B_ref) ** field_exponent``
+    (:func:`medaug.data.profiles.relative_snr`; exponent 1 at clinical
+    fields), and ``sigma`` by the inverse.
+    """
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     snr: float | tuple[float, float] | None = None
     sigma: float | None = pydantic.Field(None, ge=0.0)
     definition: Literal["mean", "peak", "rms"] = "mean"
+    reference_field_strength_t: float = pydantic.Field(3.0, gt=0.0)
+    field_exponent: float = pydantic.Field(1.0, ge=0.0)
 
     @pydantic.model_validator(mode="after")
     def _one_of(self) -> NoiseOptions:
@@ -67,7 +75,10 @@ class MRISimulation(StepConfig):
     :class:`MaskOptions` and :class:`NoiseOptions` (an ``snr`` range
     ``[low, high]`` draws the SNR per sample, log-uniformly). With
     ``use_factors``, the sampling factors ``coil_channels``,
-    ``acceleration`` and ``snr`` override the options when present. With
+    ``acceleration`` and ``snr`` override the options when present, and
+    ``field_strength_t`` scales the noise (see :class:`NoiseOptions`). The
+    SNR cost of undersampling needs no factor: fewer k-space samples carry
+    the same noise per sample. With
     ``replace_image``, the image field becomes the acquired image, the root
     sum of squares of the zero-filled, noisy coil images, so a model trains
     on what the scanner returns. ``keep_kspace: false`` drops the k-space
@@ -106,7 +117,6 @@ class MRISimulation(StepConfig):
         import torch
 
         from medaug.physics.mri.noise import add_kspace_noise, sigma_from_snr
-        from medaug.physics.mri.operators import MRIAcquisition
         from medaug.physics.mri.reconstruction import root_sum_of_squares, zero_filled
 
         field = sample[self.image_field]
@@ -117,15 +127,18 @@ class MRISimulation(StepConfig):
         factors = (sample.metadata.get("factors") or {}) if self.use_factors else {}
         coils = int(factors.get("coil_channels", self.coils))
 
-        maps = _coil_maps(plane, coils, self.coil_radius)
+        operator, maps_rss = _acquisition(plane, coils, self.coil_radius)
         mask, mask_info = self._mask(plane, factors, rng)
-        full = MRIAcquisition(maps)(image)  # (C, H, W) or (D, C, H, W)
+        full = operator(image)  # (C, H, W) or (D, C, H, W)
         kspace = full * mask if mask is not None else full
         sigma, snr = self._sigma(image, factors, rng, sigma_from_snr)
         if sigma > 0:
             kspace = add_kspace_noise(kspace, sigma, generator=rng, mask=mask)
-        reference_kspace = full if self.reference == "clean" else add_kspace_noise(full, sigma, generator=rng)
-        reference = root_sum_of_squares(zero_filled(reference_kspace), coil_axis=-3)
+        if self.reference == "clean":
+            # The RSS of the fully sampled coil images S_c x is |x| RSS(S), so no inverse FFT is needed.
+            reference = image.abs() * maps_rss
+        else:
+            reference = root_sum_of_squares(zero_filled(add_kspace_noise(full, sigma, generator=rng)), coil_axis=-3)
         if image.ndim == 3:
             kspace = kspace.movedim(1, 0)  # (C, D, H, W)
         geometry = field.geometry
@@ -136,6 +149,8 @@ class MRISimulation(StepConfig):
         if self.keep_kspace:
             fields["kspace"] = KSpace(kspace.contiguous(), geometry=geometry, mask=mask)
         parameters = {"coils": coils, "sigma": sigma, "snr": snr, **mask_info}
+        if "field_strength_t" in factors and self.noise is not None:
+            parameters["field_strength_t"] = float(factors["field_strength_t"])
         updated = sample.replace(fields, record=TransformRecord("mri", parameters))
         return updated if self.keep_kspace or "kspace" not in updated else updated.without("kspace")
 
@@ -162,17 +177,31 @@ class MRISimulation(StepConfig):
     def _sigma(self, image: Any, factors: dict[str, Any], rng: np.random.Generator, sigma_from_snr: Any) -> tuple[float, float | None]:
         if self.noise is None:
             return 0.0, None
+        scale = 1.0
+        if "field_strength_t" in factors:
+            from medaug.data.steps.factors import field_snr_scale
+
+            scale = field_snr_scale(float(factors["field_strength_t"]), self.noise.reference_field_strength_t,
+                                    field_exponent=self.noise.field_exponent)
         if self.noise.sigma is not None:
-            return float(self.noise.sigma), None
+            return float(self.noise.sigma) / scale, None
         snr = factors.get("snr", self.noise.snr)
         if isinstance(snr, (tuple, list)):
             snr = float(math.exp(rng.uniform(math.log(snr[0]), math.log(snr[1]))))
-        return float(sigma_from_snr(image, float(snr), definition=self.noise.definition)), float(snr)
+        snr = float(snr) * scale
+        return float(sigma_from_snr(image, snr, definition=self.noise.definition)), snr
 
 
 @functools.lru_cache(maxsize=16)
-def _coil_maps(plane: tuple[int, int], coils: int, radius: float) -> Any:
-    """Return normalised birdcage maps; they depend only on the grid, so each process builds them once."""
-    from medaug.physics.mri import birdcage_sensitivities, normalize_sensitivities
+def _acquisition(plane: tuple[int, int], coils: int, radius: float) -> Any:
+    """Return the operator ``F S`` of normalised birdcage maps and the maps' RSS over coils.
 
-    return normalize_sensitivities(birdcage_sensitivities(plane, coils, radius=radius))
+    Both depend only on the grid, so each process builds them once per grid.
+    """
+    import torch
+
+    from medaug.physics.mri import birdcage_sensitivities, normalize_sensitivities
+    from medaug.physics.mri.operators import MRIAcquisition
+
+    maps = normalize_sensitivities(birdcage_sensitivities(plane, coils, radius=radius))
+    return MRIAcquisition(maps), torch.sqrt(torch.sum(maps.abs() ** 2, dim=0))

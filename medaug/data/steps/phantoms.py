@@ -9,16 +9,28 @@ scaled to fill 95 % and 90 % of the field of view unless ``options`` sets
 
 * ``values``: the phantom's own values, rasterised with partial volume;
 * ``hounsfield``: CT numbers at ``energy_kev`` from the tissue table;
-* ``spin_echo`` / ``gradient_echo``: MR signal from the tissue table's
-  proton density, T1, T2 and T2* at ``field_strength_t``, with ``tr_ms``,
-  ``te_ms`` (and ``flip_angle_deg``);
+* ``spin_echo`` / ``gradient_echo`` / ``inversion_recovery``: MR signal
+  from the tissue table's proton density, T1, T2 and T2* at
+  ``field_strength_t``, with ``tr_ms``, ``te_ms`` (and ``flip_angle_deg``,
+  ``ti_ms``);
 * ``none``: the label map only (for label-to-image synthesis).
 
-Phantoms with tissue classes also give ``label`` (the phantom's label numbers).
+Phantoms with tissue classes also give ``label`` (the phantom's label
+numbers). The tissue fractions of the grid are rasterised once per sample
+and give the label map and the tissue-based image both.
+
+With ``use_factors`` (the default), sampled factors change the phantom
+(:mod:`medaug.data.steps.factors`): ``field_strength_t``; ``contrast``,
+``tr_ms``, ``te_ms``, ``ti_ms`` and ``flip_deg``; ``kvp`` (the energy of
+the Hounsfield image); head size, ``cortical_thickness_mm``,
+``ventricle_scale`` and the lesion factors (procedural heads); and
+``water_equivalent_diameter_mm`` (the size of the ellipse phantoms).
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -26,8 +38,11 @@ import pydantic
 
 from medaug.core.sample import Sample
 from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
+from medaug.data.steps import factors as factor_rules
 
 __all__ = ["PhantomSource", "ContrastOptions"]
+
+_MR_CONTRASTS = ("spin_echo", "gradient_echo", "inversion_recovery")
 
 
 class ContrastOptions(pydantic.BaseModel):
@@ -35,12 +50,21 @@ class ContrastOptions(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
-    type: Literal["values", "hounsfield", "spin_echo", "gradient_echo", "none"] = "values"
+    type: Literal["values", "hounsfield", "spin_echo", "gradient_echo", "inversion_recovery", "none"] = "values"
     energy_kev: float = pydantic.Field(70.0, ge=10.0, le=200.0)
     field_strength_t: float = pydantic.Field(3.0, gt=0.0)
     tr_ms: float = pydantic.Field(500.0, gt=0.0)
     te_ms: float = pydantic.Field(15.0, ge=0.0)
+    ti_ms: float | None = pydantic.Field(None, ge=0.0)
     flip_angle_deg: float = pydantic.Field(15.0, gt=0.0, le=180.0)
+
+    @pydantic.model_validator(mode="after")
+    def _check_timing(self) -> ContrastOptions:
+        if self.type in _MR_CONTRASTS and self.te_ms > self.tr_ms:
+            raise ValueError(f"`te_ms` must not exceed `tr_ms`, got te_ms={self.te_ms:g} and tr_ms={self.tr_ms:g}")
+        if self.type == "inversion_recovery" and (self.ti_ms is None or self.ti_ms >= self.tr_ms):
+            raise ValueError(f"`ti_ms` must be given and below `tr_ms` for inversion recovery, got {self.ti_ms}")
+        return self
 
 
 @register_step("source", "phantom")
@@ -55,6 +79,7 @@ class PhantomSource(StepConfig):
     supersample: int = pydantic.Field(2, ge=1, le=8)
     contrast: ContrastOptions = ContrastOptions()
     options: dict[str, Any] = {}
+    use_factors: bool = True
 
     @pydantic.field_validator("shape")
     @classmethod
@@ -78,67 +103,122 @@ class PhantomSource(StepConfig):
             if len(self.shape) != expected_ndim:
                 raise SpecError(f"variant {self.variant!r} needs a {expected_ndim}-D `shape`, got {list(self.shape)}",
                                 key="shape")
+        if self.contrast.type in _MR_CONTRASTS:
+            missing = factor_rules.missing_relaxation_times(self._labels(), self.contrast.field_strength_t)
+            if missing:
+                raise SpecError(_missing_message(self.contrast.field_strength_t, missing),
+                                key=("contrast", "field_strength_t"))
         shape = tuple(self.shape)
         out = {"label": FieldSpec("LabelMap", 1, shape)}
         if self.contrast.type != "none":
             out["image"] = FieldSpec("Image", 1, shape)
         return out
 
+    def check_sampling(self, sampling: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+        """Return ``(key path, message)`` for each sampled factor this source cannot honour."""
+        return _sampling_issues(self, sampling) if self.use_factors else []
+
     def build(self, context: BuildContext) -> Any:
         return self.make
 
-    def _phantom(self, rng: np.random.Generator) -> Any:
+    def _labels(self) -> tuple[str, ...]:
+        """Return the label names of the generator's phantoms (the same for every draw)."""
+        return _generator_labels(self.generator, self.variant, len(self.shape))
+
+    def _phantom(self, rng: np.random.Generator, factors: Mapping[str, Any]) -> Any:
         import medaug.phantoms as phantoms
 
         half_fov_mm = float(np.min(self.fov_mm)) / 2.0
+        radius = factor_rules.object_radius_mm(factors)
         if self.generator == "shepp_logan":
-            return phantoms.shepp_logan(self.variant, **{"scale_mm": 0.95 * half_fov_mm, **self.options})
+            scale = 0.95 * half_fov_mm if radius is None else radius
+            return phantoms.shepp_logan(self.variant, **{"scale_mm": scale, **self.options})
         if self.generator == "random_ellipses":
-            options = {"radius_mm": 0.9 * half_fov_mm, **self.options}
+            options = {"radius_mm": 0.9 * half_fov_mm if radius is None else radius, **self.options}
             return phantoms.random_ellipses(rng, ndim=len(self.shape), **options)
-        return phantoms.procedural_head(rng, ndim=len(self.shape), **self.options)
+        options = dict(self.options)
+        if "field_strength_t" in factors:
+            options["field_strength_t"] = float(factors["field_strength_t"])
+        base = options.pop("parameters", None) or phantoms.HeadParameters()
+        options["parameters"] = factor_rules.head_parameters(factors, base)
+        return phantoms.procedural_head(rng, ndim=len(self.shape), **options)
 
     def make(self, rng: np.random.Generator, index: int, factors: Any = None) -> Sample:
         """Draw phantom ``index`` and rasterise its label map and image."""
-        phantom = self._phantom(rng)
+        from medaug.data.steps.phantom_images import (
+            dominant_label,
+            label_from_fractions,
+            phantom_image,
+        )
+
+        factors = dict(factors or {}) if self.use_factors else {}
+        phantom = self._phantom(rng, factors)
         fields: dict[str, Any] = {}
+        fractions = label = None
         if any(tissue is not None for tissue in phantom.tissues):
-            fields["label"] = phantom.label_map(self.shape, self.fov_mm, supersample=self.supersample)
-        image = self._image(phantom)
+            fractions = phantom.tissue_fractions(self.shape, self.fov_mm, supersample=self.supersample)
+            label = dominant_label(fractions)
+            fields["label"] = label_from_fractions(fractions, label)
+        image = phantom_image(self, phantom, fractions, factors, label)
         if image is not None:
             fields["image"] = image
         return Sample(fields, metadata={"source": {"type": "phantom", "generator": self.generator, "index": index}})
 
-    def _image(self, phantom: Any) -> Any:
-        import medaug.phantoms as phantoms
 
-        contrast = self.contrast
-        grid = {"supersample": self.supersample}
-        if contrast.type == "none":
-            return None
-        if contrast.type == "values":
-            return phantom.rasterize(self.shape, self.fov_mm, **grid)
-        if contrast.type == "hounsfield":
-            return phantoms.hounsfield_map(phantom, self.shape, self.fov_mm, contrast.energy_kev, **grid)
-        maps = phantoms.mr_parameter_maps(phantom, self.shape, self.fov_mm,
-                                          field_strength_t=contrast.field_strength_t, **grid)
-        return self._mr_signal(maps)
+def _missing_message(field_strength_t: float, missing: list[str]) -> str:
+    return (f"the tissue table has no {', '.join(missing)} at {field_strength_t:g} T, which the phantom's "
+            "tissues need for an MR contrast; choose another field strength or contrast `none`")
 
-    def _mr_signal(self, maps: dict[str, Any]) -> Any:
-        import torch
 
-        from medaug.physics.mri import spin_echo, spoiled_gradient_echo
+@functools.lru_cache(maxsize=16)
+def _generator_labels(generator: str, variant: str, ndim: int) -> tuple[str, ...]:
+    import medaug.phantoms as phantoms
 
-        contrast = self.contrast
-        pd, t1 = maps["proton_density"].data, maps["t1_ms"].data
-        # Background voxels have T1 = T2 = 0; give them 1 ms so the signal equations stay finite (PD is 0 there).
-        t1 = torch.where(t1 > 0, t1, torch.ones_like(t1))
-        if contrast.type == "spin_echo":
-            t2 = maps["t2_ms"].data
-            signal = spin_echo(pd, t1, torch.where(t2 > 0, t2, torch.ones_like(t2)), tr_ms=contrast.tr_ms, te_ms=contrast.te_ms)
+    if generator == "shepp_logan":
+        return tuple(phantoms.shepp_logan(variant).labels)
+    if generator == "random_ellipses":
+        return tuple(phantoms.random_ellipses(np.random.default_rng(0), ndim=ndim).labels)
+    return tuple(phantoms.procedural_head(np.random.default_rng(0), ndim=ndim).labels)
+
+
+def _sampling_issues(source: PhantomSource, sampling: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Find sampled factors that the source cannot honour, each with its YAML key path."""
+    factors = sampling.factors
+    issues: list[tuple[tuple[str | int, ...], str]] = []
+    mr_image = source.contrast.type in _MR_CONTRASTS
+    field_spec = factors.get("field_strength_t")
+    if field_spec is not None and mr_image:
+        for position, field in enumerate(field_spec.choices or ()):
+            missing = factor_rules.missing_relaxation_times(source._labels(), float(field))
+            if missing:
+                issues.append((("sampling", "factors", "field_strength_t", "choices", position),
+                               _missing_message(float(field), missing)))
+    if "contrast" in factors and source.contrast.type not in (*_MR_CONTRASTS, "none"):
+        issues.append((("source", "contrast", "type"),
+                       f"a sampled `contrast` needs an MR contrast (spin_echo, gradient_echo, inversion_recovery) "
+                       f"or none, got {source.contrast.type!r}"))
+    region = factors.get("region")
+    if region is not None and source.generator == "procedural_head" and "body" in (region.choices or ()):
+        issues.append((("sampling", "factors", "region", "choices"),
+                       "region 'body' draws a body size, which a procedural head cannot take; "
+                       "use generator random_ellipses or region head"))
+    if region is not None:
+        issues.extend(_size_issues(source, sampling))
+    return issues
+
+
+def _size_issues(source: PhantomSource, sampling: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Check that the largest head or body the population table can draw fits the field of view."""
+    population = sampling.library().population
+    largest = 0.0
+    for region in sampling.factors["region"].choices or ():
+        if region == "head":
+            for sex in ("male", "female"):
+                length = population["head"][sex]["head_length_mm"]
+                largest = max(largest, length["mean"] + 3 * length["sd"])
         else:
-            t2s = maps["t2star_ms"].data
-            signal = spoiled_gradient_echo(pd, t1, torch.where(t2s > 0, t2s, torch.ones_like(t2s)),
-                                           tr_ms=contrast.tr_ms, te_ms=contrast.te_ms,
-                                           flip_angle_deg=contrast.flip_angle_deg)
-        return maps["proton_density"].replace(data=signal.to(torch.float32))
+            largest = max(largest, population["water_equivalent_diameter_mm"]["body"][1])
+    fov = float(np.min(source.fov_mm))
+    if largest > fov:
+        return [(("source", "fov_mm"), f"must cover the largest sampled head or body, {largest:.0f} mm, got {fov:g} mm")]
+    return []
