@@ -25,6 +25,12 @@ _COMMAND_MODULES = (
 )
 
 
+def _version() -> str:
+    from medaug import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
@@ -32,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Medical image augmentation, acquisition simulation and dataset pipelines.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"medaug {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for module_name in _COMMAND_MODULES:
