@@ -58,7 +58,7 @@ def _try(rows, case, peer, medaug_s, peer_call, repeats=5, note=""):
         rows.append((case, f"{peer} (failed: {type(error).__name__}: {str(error)[:80]})", medaug_s, float("nan"), note))
 
 
-def _time_interleaved(first, second, repeats: int = 7) -> tuple[float, float]:
+def _time_interleaved(first, second, repeats: int = 9) -> tuple[float, float]:
     """Return the median times of two calls timed alternately, so load changes hit both alike."""
     first()
     second()
@@ -240,7 +240,7 @@ Notes:
 - The simulation rows time `operator.forward(x)` followed by
   `add_kspace_noise(kspace, sigma, generator=..., mask=mask, out=kspace)`
   from a complex64 image; coil maps and mask are built once outside the
-  timed call. medaug and the bare FFT are timed alternately (medians of 7)
+  timed call. medaug and the bare FFT are timed alternately (medians of 9)
   so that load changes hit both alike; the load average at the start of the
   row is in its note.
 - Beyond the FFTs the simulation makes one pass to multiply the coil maps

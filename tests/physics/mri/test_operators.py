@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from medaug.physics.mri import operators as operators_module
 from medaug.physics.mri.coils import birdcage_sensitivities
 from medaug.physics.mri.fft import fftnc
 from medaug.physics.mri.masks import line_mask_to_grid, random_line_mask
@@ -155,8 +156,14 @@ def test_acquisition_rejects_bad_input():
         cg_sense(torch.ones(2, 8, 8, dtype=torch.complex64), MRIAcquisition(maps), regularization=-1)
 
 
+@pytest.fixture
+def per_coil(monkeypatch):
+    """Send every CPU call without autograd through the per-coil path, whatever its size."""
+    monkeypatch.setattr(operators_module, "_PER_COIL_BYTES", 0)
+
+
 @pytest.mark.parametrize("name, operator, shape", _operators(), ids=[o[0] for o in _operators()])
-def test_per_coil_path_matches_batched_path(name, operator, shape):
+def test_per_coil_path_matches_batched_path(name, operator, shape, per_coil):
     x = _random(shape, 10)
     y = _random(operator.forward(x).shape, 11)
     # Inputs that require grad take the batched autograd path; plain ones the per-coil path.
@@ -167,7 +174,7 @@ def test_per_coil_path_matches_batched_path(name, operator, shape):
     assert torch.allclose(operator.adjoint(y), adjoint, atol=1e-13)
 
 
-def test_per_coil_path_broadcasts_batched_maps_and_masks():
+def test_per_coil_path_broadcasts_batched_maps_and_masks(per_coil):
     maps = birdcage_sensitivities((8, 10), 3, dtype=torch.complex128)
     batched_maps = torch.stack([maps, maps.conj()])
     masks = torch.stack([torch.arange(10) % 2 == 0, torch.arange(10) % 3 == 0])[:, None, None, :]
