@@ -190,7 +190,7 @@ def _per_coil_pays(data: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor) -
 def _forward_by_coil(
     x: torch.Tensor, maps: torch.Tensor, mask: torch.Tensor, axes: tuple[int, ...]
 ) -> torch.Tensor:
-    """Return ``fftn(x * maps) * mask`` computed in place, one coil image at a time.
+    """Compute ``fftn(x * maps) * mask`` in place, one coil image at a time.
 
     On the CPU every fresh large array is page-faulted in on first write,
     which at 8 x 128^3 costs about as much as the FFT itself. Writing each
@@ -211,7 +211,7 @@ def _forward_by_coil(
 def _adjoint_by_coil(
     y: torch.Tensor, maps_conj: torch.Tensor, mask: torch.Tensor, axes: tuple[int, ...]
 ) -> torch.Tensor:
-    """Return ``sum_c maps_conj_c * ifftn(y_c * mask)``, accumulating one coil at a time.
+    """Compute ``sum_c maps_conj_c * ifftn(y_c * mask)``, accumulating one coil at a time.
 
     The per-coil temporary is reused, so no multi-coil array is allocated.
     """
