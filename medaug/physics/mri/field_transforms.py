@@ -108,12 +108,14 @@ class KSpaceOffResonance(_KSpaceTransform):
         return not any(self.coefficients_hz)
 
     def corrupt(self, kspace: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
-        shape = tuple(kspace.shape[-spatial_ndim:])
+        return self.acquire(ifftnc(kspace, tuple(range(-spatial_ndim, 0))), spatial_ndim, field, position)
+
+    def acquire(self, image: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
+        shape = tuple(image.shape[-spatial_ndim:])
         frequency = polynomial_field(
             shape, torch.tensor(self.coefficients_hz), order=self.order,
-            dtype=kspace.real.dtype, device=kspace.device,
+            dtype=image.real.dtype, device=image.device,
         )
-        image = ifftnc(kspace, tuple(range(-spatial_ndim, 0)))
         return readout_off_resonance(
             image, frequency, dwell_time_ms=self.dwell_time_ms, readout_axis=self.readout_axis,
             spatial_ndim=spatial_ndim, num_segments=self.num_segments,

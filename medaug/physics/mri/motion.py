@@ -17,15 +17,20 @@ import math
 
 import torch
 
-from medaug.physics.mri.fft import check_complex, fftnc, ifftnc
+from medaug.physics.mri.fft import check_complex, fftnc
 
 __all__ = ["fourier_rotate", "rigid_motion_kspace", "shot_schedule"]
 
 
 def _shear(x: torch.Tensor, amount: float, along: int, by: int) -> torch.Tensor:
-    """Shift each line of ``x`` along axis ``along`` by ``amount * (p_by)`` pixels (Fourier shift)."""
+    """Shift each line of ``x`` along axis ``along`` by ``amount * (p_by)`` pixels (Fourier shift).
+
+    A shift along ``along`` commutes with the circular shifts that centre
+    the FFT on that axis, so the plain FFT with frequencies in FFT order
+    gives the same result as the centred one, without the shifts.
+    """
     n_along, n_by = x.shape[along], x.shape[by]
-    frequency = (torch.arange(n_along, device=x.device, dtype=torch.float64) - n_along // 2) / n_along
+    frequency = torch.fft.fftfreq(n_along, device=x.device, dtype=torch.float64)
     position = torch.arange(n_by, device=x.device, dtype=torch.float64) - n_by // 2
     phase = -2.0 * math.pi * amount * position[:, None] * frequency[None, :]
     ramp = torch.polar(torch.ones_like(phase), phase).to(x.dtype)
@@ -33,7 +38,9 @@ def _shear(x: torch.Tensor, amount: float, along: int, by: int) -> torch.Tensor:
     view[by], view[along] = n_by, n_along
     if by > along:
         ramp = ramp.T
-    return ifftnc(fftnc(x, along) * ramp.reshape(view), along)
+    spectrum = torch.fft.fft(x, dim=along)
+    spectrum.mul_(ramp.reshape(view))
+    return torch.fft.ifft(spectrum, dim=along)
 
 
 def fourier_rotate(x: torch.Tensor, angle_deg: float, *, axes: tuple[int, int] = (-2, -1)) -> torch.Tensor:
@@ -130,15 +137,17 @@ def _rotate_pose(x: torch.Tensor, rotation: torch.Tensor, spatial_ndim: int) -> 
 def _translation_phase(
     shape: tuple[int, ...], shift_px: torch.Tensor, device: torch.device, dtype: torch.dtype
 ) -> torch.Tensor | None:
+    """Return the k-space phase ramp of a shift, built as a product of one ramp per axis."""
     if not bool((shift_px != 0).any()):
         return None
-    phase = torch.zeros(shape, dtype=torch.float64, device=device)
+    ramp = torch.ones((), dtype=dtype, device=device)
     for axis, (n, shift) in enumerate(zip(shape, shift_px.tolist())):
         frequency = (torch.arange(n, dtype=torch.float64, device=device) - n // 2) / n
+        phase = (-2.0 * math.pi * shift) * frequency
         view = [1] * len(shape)
         view[axis] = n
-        phase = phase + (-2.0 * math.pi * shift) * frequency.reshape(view)
-    return torch.polar(torch.ones_like(phase), phase).to(dtype)
+        ramp = ramp * torch.polar(torch.ones_like(phase), phase).to(dtype).reshape(view)
+    return ramp
 
 
 def rigid_motion_kspace(
@@ -205,8 +214,6 @@ def rigid_motion_kspace(
         raise ValueError(f"`spacing_mm` must be {spatial_ndim} positive values, got {spacing_mm}")
 
     axes = tuple(range(-spatial_ndim, 0))
-    line_view = [1] * spatial_ndim
-    line_view[axis] = spatial[axis]
     result = None
     for shot in torch.unique(shots).tolist():
         moved = _rotate_pose(image, rotations[shot], spatial_ndim)
@@ -216,7 +223,8 @@ def rigid_motion_kspace(
         ramp = _translation_phase(spatial, translations[shot] / spacing, image.device, kspace.dtype)
         if ramp is not None:
             kspace = kspace * ramp
-        selected = (shots == shot).reshape(line_view).to(image.device)
-        part = torch.where(selected, kspace, torch.zeros((), dtype=kspace.dtype, device=image.device))
-        result = part if result is None else result + part
+        lines = torch.nonzero(shots == shot).squeeze(1).to(image.device)
+        if result is None:
+            result = torch.zeros_like(kspace)
+        result.index_copy_(axis, lines, kspace.index_select(axis, lines))
     return result

@@ -96,13 +96,19 @@ class _KSpaceTransform(Transform):
                 position += 1
         return sample.replace(changed)
 
+    def acquire(self, image: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
+        """Return corrupted k-space ``(C, *spatial)`` of a complex image ``(C, *spatial)``.
+
+        Transforms that model the object (motion, off-resonance) override
+        this and skip the FFT that :meth:`corrupt` would undo.
+        """
+        return self.corrupt(fftnc(image, tuple(range(-spatial_ndim, 0))), spatial_ndim, field, position)
+
     def _corrupt_image(self, field: Image, position: int) -> torch.Tensor:
         data = promote_intensity(field.data)
         complex_dtype = torch.complex128 if data.dtype == torch.float64 else torch.complex64
-        axes = tuple(range(-field.spatial_ndim, 0))
-        kspace = fftnc(data.to(complex_dtype), axes)
-        corrupted = self.corrupt(kspace, field.spatial_ndim, field, position)
-        return ifftnc(corrupted, axes).abs().to(data.dtype)
+        corrupted = self.acquire(data.to(complex_dtype), field.spatial_ndim, field, position)
+        return ifftnc(corrupted, tuple(range(-field.spatial_ndim, 0))).abs().to(data.dtype)
 
 
 # Motion -------------------------------------------------------------------
@@ -143,9 +149,10 @@ class KSpaceMotion(_KSpaceTransform):
         return not any(any(r) for r in self.rotations_deg) and not any(any(t) for t in self.translations_mm)
 
     def corrupt(self, kspace: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
-        axes = tuple(range(-spatial_ndim, 0))
-        image = ifftnc(kspace, axes)
-        lines = kspace.shape[self.phase_axis]
+        return self.acquire(ifftnc(kspace, tuple(range(-spatial_ndim, 0))), spatial_ndim, field, position)
+
+    def acquire(self, image: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
+        lines = image.shape[self.phase_axis]
         shots = shot_schedule(lines, min(len(self.rotations_deg), lines), interleaved=self.interleaved)
         rotations = torch.tensor(self.rotations_deg, dtype=torch.float64)
         translations = torch.tensor(self.translations_mm, dtype=torch.float64)
