@@ -3,8 +3,10 @@
 1. Writes a small fastMRI-style reconstruction set from the built-in demo
    config (procedural heads, 4 coils, Poisson-disc R = 4) and verifies its
    checksums.
-2. Renders a preview montage of the brain-segmentation pipeline: ground
-   truth, simulated acquisition and augmented images.
+2. Renders preview montages: the reconstruction set's acquisition (ground
+   truth, sampling mask, k-space, zero-filled reconstruction, reference)
+   and the brain-segmentation pipeline (ground truth, simulated
+   acquisition, augmented images).
 3. Trains a small UNet for brain extraction on on-the-fly synthetic heads
    for a few dozen steps and scores it by Dice on the real T1 scan in
    ../shared/data; without that folder it scores on held-out procedural
@@ -46,20 +48,33 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
 
     set_folder = args.out / "mri_set"
-    manifest = generate_set(load_config(EXAMPLES / "configs" / "demo.yaml"), set_folder, progress=False)
+    set_config = load_config(EXAMPLES / "configs" / "demo.yaml")
+    manifest = generate_set(set_config, set_folder, progress=False)
     report = verify_set(set_folder)
     print(f"[1/3] reconstruction set: {set_folder} ({report.checked} files verified, manifest {manifest})")
 
+    mri_preview = render_preview(Pipeline.from_config(set_config), args.out / "mri_preview.png",
+                                 indices=(0, 1), augmentations=0)
     preview = render_preview(Pipeline.from_config(load_config(train_segmentation.TASKS["brain"]["config"])),
                              args.out / "preview.png", indices=(0, 1), augmentations=2)
-    print(f"[2/3] preview montage: {preview}")
+    print(f"[2/3] preview montages: {mri_preview}, {preview}")
 
     results = train_segmentation.run("brain", steps=args.steps, batch_size=4, workers=0, data=args.data,
                                      out=args.out / "segmentation", variants=("medaug",))
     dice = results["models"]["medaug"]["dice"]
     print(f"[3/3] brain extraction after {args.steps} steps: Dice {dice:.3f} on {results['test_set']}")
-    print(f"      results: {args.out / 'segmentation' / 'results.json'}")
-    print(f"done in {time.perf_counter() - start:.0f} s; everything is under {args.out}")
+    print(f"done in {time.perf_counter() - start:.0f} s. Outputs:")
+    outputs = [
+        (set_folder / "multicoil_train", "fastMRI HDF5 files (kspace, reconstruction_rss, mask); "
+                                         "read with fastmri.data.SliceDataset"),
+        (manifest, "seed, applied parameters and SHA-256 of every file"),
+        (mri_preview, "ground truth, sampling mask, k-space, zero-filled and reference images"),
+        (preview, "brain-segmentation samples and their augmentations"),
+        (args.out / "segmentation" / "results.json", "Dice of the short training run"),
+    ]
+    width = max(len(str(path)) for path, _ in outputs)
+    for path, description in outputs:
+        print(f"  {str(path):<{width}}  {description}")
     return 0
 
 
