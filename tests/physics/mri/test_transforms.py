@@ -5,7 +5,8 @@ import torch
 from medaug.core.fields import Image, KSpace, LabelMap
 from medaug.core.geometry import Geometry
 from medaug.core.sample import Sample
-from medaug.physics.mri.fft import fftnc
+from medaug.physics.mri.fft import fftnc, ifftnc
+from medaug.physics.mri.motion import rigid_motion_kspace, shot_schedule
 from medaug.physics.mri.transforms import (
     GibbsTruncation,
     KSpaceGhosting,
@@ -144,3 +145,16 @@ def test_transforms_reject_bad_input():
         RandomKSpaceGhosting(phase_range_deg=(10.0, 5.0))
     with pytest.raises(TypeError, match="needs `rng`"):
         RandomKSpaceNoise()(np.ones((8, 8), np.float32))
+
+
+def test_motion_on_image_matches_functional_layer():
+    image = _phantom()
+    transform = KSpaceMotion([[0.0], [4.0]], [[0.0, 0.0], [1.5, -2.0]])
+    out = transform(image[None])[0]
+    kspace = rigid_motion_kspace(
+        image.to(torch.complex64), torch.tensor([0.0, 4.0]), torch.tensor([[0.0, 0.0], [1.5, -2.0]]),
+        shot_schedule(32, 2),
+    )
+    # Same complex64 operations in the same order.
+    assert torch.allclose(out, ifftnc(kspace).abs(), atol=1e-6)
+    assert not torch.allclose(out, image, atol=1e-2)
