@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "beside a real-versus-real baseline) and with the training images (privacy: distance "
             "to closest record, augmentation-robust copy detection, membership inference). "
             "Folders hold NIfTI, PNG or NPY images of one shape. Writes JSON and a PNG of "
-            "flagged copies."
+            "flagged copies. Exit status 1 when the generator is reported as memorising."
         ),
     )
     parser.add_argument("--real", required=True, metavar="DIR", help="held-out real images (never trained on)")
