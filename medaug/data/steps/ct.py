@@ -39,15 +39,16 @@ class CTSimulation(StepConfig):
     returns. ``keep_sinogram: false`` drops the sinogram, so spatial
     augmentation can follow.
 
-    With ``use_factors``, sampling factors override the options:
-    ``dose_fraction``; ``mas`` (the photons become ``i0 * mas /
-    reference_mas``) or ``ctdivol_mgy`` (``i0 * ctdivol_mgy /
-    reference_ctdivol_mgy``), since both are proportional to the tube
-    current-time product at a fixed voltage; ``kvp`` (water's attenuation at
-    the effective energy of the tube spectrum,
-    :func:`~medaug.data.steps.factors.effective_energy_kev`); and ``kernel``
-    (the FBP filter of the kernel profile). NOTE: ``kvp`` does not change
-    the tube output per mAs; only the attenuation changes with it.
+    With ``use_factors``, sampling factors override the options. A
+    ``dose_fraction`` replaces the option. A ``mas`` makes the photons
+    ``i0 * mas / reference_mas``, and a ``ctdivol_mgy`` makes them
+    ``i0 * ctdivol_mgy / reference_ctdivol_mgy``, because both are
+    proportional to the tube current-time product at a fixed voltage. A
+    ``kvp`` sets water's attenuation at the effective energy of the tube
+    spectrum (:func:`~medaug.data.steps.factors.effective_energy_kev`), and
+    a ``kernel`` sets the FBP filter of the kernel profile. NOTE: ``kvp``
+    does not change the tube output per mAs; only the attenuation changes
+    with it.
     """
 
     type: Literal["ct"] = "ct"

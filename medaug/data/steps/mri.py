@@ -40,7 +40,7 @@ class MaskOptions(pydantic.BaseModel):
 class NoiseOptions(pydantic.BaseModel):
     """Thermal noise: give ``snr`` (mean signal over noise standard deviation) or ``sigma``.
 
-    ``snr`` holds at ``reference_field_strength_t`` (T). A sampled
+    ``snr`` is the SNR at ``reference_field_strength_t`` (T). A sampled
     ``field_strength_t`` factor scales it by ``(B0 / B_ref) ** field_exponent``
     (:func:`medaug.data.profiles.relative_snr`; exponent 1 at clinical
     fields), and ``sigma`` by the inverse.

@@ -140,6 +140,9 @@ class PhantomSource(StepConfig):
         if "field_strength_t" in factors:
             options["field_strength_t"] = float(factors["field_strength_t"])
         base = options.pop("parameters", None) or phantoms.HeadParameters()
+        if isinstance(base, dict):
+            # YAML gives the anatomy as a mapping of HeadParameters fields; lists become tuples.
+            base = phantoms.HeadParameters(**{k: tuple(v) if isinstance(v, list) else v for k, v in base.items()})
         options["parameters"] = factor_rules.head_parameters(factors, base)
         return phantoms.procedural_head(rng, ndim=len(self.shape), **options)
 

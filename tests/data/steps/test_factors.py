@@ -1,4 +1,4 @@
-"""Each sampled factor changes the simulated data the way its physics says."""
+"""Each sampled factor changes the simulated data as its physics predicts."""
 
 import math
 
@@ -340,3 +340,9 @@ def test_protocol_rejects_te_above_tr():
     with pytest.raises(ValueError, match="TE must not exceed TR, got te_ms=90 and tr_ms=50"):
         factor_rules.mr_protocol("spin_echo", tr_ms=500, te_ms=15, ti_ms=None, flip_angle_deg=90,
                                  factors={"tr_ms": 50.0, "te_ms": 90.0})
+
+
+def test_head_parameters_from_yaml_mapping():
+    source = head_source({"type": "none"}, options={"parameters": {"ventricle_scale": 1.6}})
+    default = head_source({"type": "none"})
+    assert tissue_count(make(source, {}), "csf") > tissue_count(make(default, {}), "csf")
