@@ -38,11 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``medaug report``; return 0 on success."""
+    from medaug.data.manifest import read_manifest
     from medaug.data.report import (
-        compare_real,
+        compare_real_collection,
         coverage_report,
-        default_real_policies,
         scan_real_collection,
+        set_modality,
         write_report,
     )
     from medaug.data.sampling import SamplingConfig
@@ -53,28 +54,28 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"`--max-images` must be >= 0, got {args.max_images}")
     out = args.out or ((args.set_dir / "report") if args.set_dir is not None else Path("report"))
 
-    policies: dict[str, SamplingConfig] = {}
+    set_policy, modality = None, None
     if args.set_dir is not None:
         report = coverage_report(args.set_dir, max_images=args.max_images)
-        paths = write_report(report, out, stem="set")
-        print(report.to_markdown())
-        logger.info("wrote %s", ", ".join(str(p) for p in paths))
-        from medaug.data.manifest import read_manifest
-
-        sampling = (read_manifest(args.set_dir).get("config") or {}).get("sampling")
-        if sampling and SamplingConfig.model_validate(sampling).strata:
-            policies = {"set": SamplingConfig.model_validate(sampling)}
+        _write(write_report(report, out, stem="set"), report.to_markdown())
+        config = read_manifest(args.set_dir).get("config") or {}
+        if config.get("sampling"):
+            set_policy = SamplingConfig.model_validate(config["sampling"])
+        modality = set_modality(config)
 
     if args.real is not None:
-        records = scan_real_collection(args.real)
-        everything = compare_real(records, SamplingConfig(), source=str(args.real))
-        write_report(everything, out, stem="real")
-        print(everything.to_markdown())
-        for name, policy in (policies or default_real_policies()).items():
-            subset = [r for r in records if name == "set" or r.get("modality") == name]
-            report = compare_real(subset, policy, source=f"{args.real} ({name} strata)")
-            paths = write_report(report, out, stem=f"real_{name.lower()}")
-            print(report.to_markdown())
-            print(f"strata the real data lacks ({len(report.empty_strata)}): " + ", ".join(report.empty_strata))
-            logger.info("wrote %s", ", ".join(str(p) for p in paths))
+        collection = scan_real_collection(args.real)
+        reports = compare_real_collection(collection, set_policy=set_policy, modality=modality)
+        for name, report in reports.items():
+            stem = "real" if name == "real" else f"real_{name.lower()}"
+            text = report.to_markdown()
+            if name != "real":
+                text += (f"\nStrata the real data lacks ({len(report.empty_strata)}): "
+                         + (", ".join(report.empty_strata) or "none") + "\n")
+            _write(write_report(report, out, stem=stem), text)
     return 0
+
+
+def _write(paths: list[Path], text: str) -> None:
+    print(text)
+    logger.info("wrote %s", ", ".join(str(p) for p in paths))

@@ -2,12 +2,13 @@
 
 :func:`coverage_report` reads a set's ``manifest.json`` (its per-sample
 ``factors`` and its ``sampling`` config), counts every factor and stratum,
-flags empty strata and summarises image statistics per stratum.
-:func:`scan_real_collection` reads the acquisition factors of real scans
-from DICOM headers (pydicom) or NIfTI files (SimpleITK, plus a BIDS JSON
-sidecar when present), and :func:`compare_real` lists the strata the real
-data lacks. :func:`write_report` saves the result as Markdown, JSON and
-PNG figures.
+flags empty strata and summarises image statistics (SNR estimate, spacing,
+intensity range) per stratum and over the whole set.
+:func:`compare_real_collection` counts a real collection, read by
+:func:`medaug.data.report_real.scan_real_collection`, against the set's
+strata or the default strata of each modality it holds; the empty strata
+are what the real data lacks. :func:`write_report` saves a report as
+Markdown, JSON and PNG figures.
 """
 
 from __future__ import annotations
@@ -15,16 +16,26 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from medaug.data.profiles import classify_contrast, load_profile_library
+from medaug.data.report_images import (
+    IMAGE_SUFFIXES,
+    RAYLEIGH_FACTOR,
+    aggregate_statistics,
+    image_statistics,
+)
+from medaug.data.report_real import (
+    RealCollection,
+    default_real_policies,
+    read_acquisition_factors,
+    scan_real_collection,
+)
 from medaug.data.sampling import SamplingConfig, stratum_levels, stratum_of
 
 __all__ = [
@@ -32,23 +43,26 @@ __all__ = [
     "coverage_report",
     "summarise_factors",
     "strata_counts",
+    "set_modality",
+    "compare_real",
+    "compare_real_collection",
+    "write_report",
+    # Re-exported from medaug.data.report_images and medaug.data.report_real.
+    "RAYLEIGH_FACTOR",
     "image_statistics",
     "read_acquisition_factors",
     "scan_real_collection",
     "default_real_policies",
-    "compare_real",
-    "write_report",
-    "RAYLEIGH_FACTOR",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Ratio of the standard deviation of Rayleigh-distributed background noise
-#: to the Gaussian sigma of each channel, sqrt(2 - pi / 2) = 0.655
-#: (Henkelman, Med Phys 1985;12(2):232-233, DOI 10.1118/1.595711).
-RAYLEIGH_FACTOR = math.sqrt(2.0 - math.pi / 2.0)
+#: Record keys that identify a scan rather than describe its acquisition.
+_RECORD_KEYS = ("path", "series_uid", "contrast_match")
 
-_IMAGE_SUFFIXES = (".nii", ".nii.gz", ".mha", ".mhd", ".nrrd")
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @dataclasses.dataclass
@@ -70,7 +84,13 @@ class CoverageReport:
     outside_strata : int
         Samples whose factors fall in no declared stratum.
     image_statistics : dict
-        Stratum label (or ``"all"``) -> median SNR, spacing and intensity range.
+        ``"all"`` and each stratum label -> number of images, median SNR,
+        spacings (mm) and intensity range, from
+        :func:`medaug.data.report_images.aggregate_statistics`.
+    notes : list of str
+        Plain sentences on what the report could not show and why.
+    unit : str
+        What one counted item is: ``"sample"`` for sets, ``"scan"`` for real data.
     """
 
     source: str
@@ -80,6 +100,8 @@ class CoverageReport:
     empty_strata: list[str]
     outside_strata: int
     image_statistics: dict[str, dict[str, Any]]
+    notes: list[str] = dataclasses.field(default_factory=list)
+    unit: str = "sample"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the report as JSON-serialisable data."""
@@ -87,27 +109,59 @@ class CoverageReport:
 
     def to_markdown(self) -> str:
         """Return the report as Markdown tables."""
-        lines = [f"# Coverage of {self.source}", "", "## Factors", ""]
+        lines = [f"# Coverage of {self.source}", ""]
+        lines += self._factor_lines() + self._strata_lines() + self._image_lines()
+        if self.notes:
+            lines += ["## Notes", ""] + [f"- {note}" for note in self.notes] + [""]
+        return "\n".join(lines).rstrip("\n") + "\n"
+
+    def _factor_lines(self) -> list[str]:
+        lines = ["## Factors", ""]
+        recorded = {name: s for name, s in self.factors.items() if s["count"]}
+        if not recorded:
+            return lines + [f"No factor is recorded for any {self.unit}.", ""]
         lines += ["| factor | kind | values |", "| --- | --- | --- |"]
-        for name, summary in self.factors.items():
+        for name, summary in recorded.items():
             if summary["kind"] == "numeric":
-                text = f"{summary['count']} values, {summary['min']:.4g} .. {summary['max']:.4g} (mean {summary['mean']:.4g})"
+                text = _plural(summary["count"], self.unit)
+                if summary["values"] != summary["count"]:
+                    text += f" ({summary['values']} values)"
+                text += f", {summary['min']:.4g} .. {summary['max']:.4g} (mean {summary['mean']:.4g})"
             else:
                 text = ", ".join(f"{value}: {count}" for value, count in summary["counts"].items())
+            if summary["missing"]:
+                text += f"; missing in {summary['missing']}"
             lines.append(f"| {name} | {summary['kind']} | {text} |")
-        if self.strata:
-            lines += ["", "## Strata", "", "| stratum | samples | requested | statistics |", "| --- | --- | --- | --- |"]
-            for label, count in self.strata.items():
-                stats = self.image_statistics.get(label, {})
-                text = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in stats.items())
-                flag = " **empty**" if label in self.empty_strata else ""
-                lines.append(f"| {label} | {count}{flag} | {self.requested.get(label, '')} | {text} |")
-            lines += ["", f"{len(self.empty_strata)} of {len(self.strata)} strata are empty; "
-                      f"{self.outside_strata} samples fall outside every stratum."]
-        if "all" in self.image_statistics:
-            stats = self.image_statistics["all"]
-            lines += ["", "## Images", "", ", ".join(f"{k}: {v}" for k, v in stats.items())]
-        return "\n".join(lines) + "\n"
+        absent = [name for name in self.factors if name not in recorded]
+        if absent:
+            lines += ["", f"Not recorded for any {self.unit}: " + ", ".join(absent) + "."]
+        return lines + [""]
+
+    def _strata_lines(self) -> list[str]:
+        if not self.strata:
+            return []
+        lines = ["## Strata", "", f"| stratum | {self.unit}s | requested |", "| --- | --- | --- |"]
+        for label, count in self.strata.items():
+            flag = " **empty**" if label in self.empty_strata else ""
+            lines.append(f"| {label} | {count}{flag} | {self.requested.get(label, '')} |")
+        outside = _plural(self.outside_strata, self.unit)
+        verb = "falls" if self.outside_strata == 1 else "fall"
+        return lines + ["", f"{len(self.empty_strata)} of {len(self.strata)} strata are empty; "
+                        f"{outside} {verb} outside every stratum.", ""]
+
+    def _image_lines(self) -> list[str]:
+        if not self.image_statistics:
+            return []
+        lines = ["## Images", "", "| group | images | median SNR | spacing (mm, x y z) | intensity range |",
+                 "| --- | --- | --- | --- | --- |"]
+        for group, stats in self.image_statistics.items():
+            snr = f"{stats['median_snr']:.3g}" if "median_snr" in stats else "n/a"
+            spacing = "; ".join(f"{s} ({n})" for s, n in stats.get("spacings_mm", {}).items()) or "n/a"
+            limits = (f"{stats['intensity_min']:.4g} .. {stats['intensity_max']:.4g}"
+                      if "intensity_min" in stats else "n/a")
+            name = f"all {self.unit}s" if group == "all" else group
+            lines.append(f"| {name} | {stats['images']} | {snr} | {spacing} | {limits} |")
+        return lines + [""]
 
 
 def _is_number(value: Any) -> bool:
@@ -117,16 +171,21 @@ def _is_number(value: Any) -> bool:
 def summarise_factors(factor_dicts: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Tabulate every factor over the samples: numeric range and histogram, or value counts.
 
-    A factor whose values are all numbers is ``numeric`` (count, min, max,
-    mean, 10-bin histogram); any other is ``categorical`` (count per value).
-    Lists (lesion diameters) are flattened. Missing values are counted in
-    ``missing``.
+    A factor whose values are all numbers is ``numeric`` (min, max, mean,
+    10-bin histogram over every value); any other is ``categorical`` (count
+    per value). ``count`` is the number of samples with the factor and
+    ``missing`` the number without it. Lists (lesion diameters, pixel
+    spacing) are flattened for the statistics, so a numeric summary also
+    gives the number of ``values``.
 
     Examples
     --------
     >>> summary = summarise_factors([{"contrast": "t2", "tr_ms": 3000.0}, {"contrast": "pd"}])
     >>> summary["contrast"]["counts"], summary["tr_ms"]["missing"]
     ({'pd': 1, 't2': 1}, 1)
+    >>> spacing = summarise_factors([{"pixel_spacing_mm": [0.5, 0.5]}])["pixel_spacing_mm"]
+    >>> spacing["count"], spacing["values"]
+    (1, 2)
     """
     names: list[str] = []
     for factors in factor_dicts:
@@ -141,27 +200,33 @@ def summarise_factors(factor_dicts: Sequence[Mapping[str, Any]]) -> dict[str, di
             elif value is not None:
                 values.append(value)
         missing = sum(1 for factors in factor_dicts if factors.get(name) is None)
+        count = len(factor_dicts) - missing
         if values and all(_is_number(v) for v in values):
             array = np.asarray(values, dtype=np.float64)
             counts, edges = np.histogram(array, bins=10)
             summaries[name] = {
-                "kind": "numeric", "count": int(array.size), "missing": missing,
+                "kind": "numeric", "count": count, "values": int(array.size), "missing": missing,
                 "min": float(array.min()), "max": float(array.max()), "mean": float(array.mean()),
                 "histogram": {"counts": counts.tolist(), "edges": edges.tolist()},
             }
         else:
             counter = Counter(str(v) for v in values)
-            summaries[name] = {"kind": "categorical", "count": len(values), "missing": missing,
+            summaries[name] = {"kind": "categorical", "count": count, "missing": missing,
                                "counts": dict(sorted(counter.items()))}
     return summaries
 
 
 def strata_counts(policy: SamplingConfig, factor_dicts: Sequence[Mapping[str, Any]]) -> tuple[dict[str, int], int]:
-    """Count samples per declared stratum; return the counts and the number outside every stratum."""
+    """Count samples per declared stratum; return the counts and the number outside every stratum.
+
+    A policy without strata returns no counts and 0 outside.
+    """
+    if not policy.strata:
+        return {}, 0
     counts = dict.fromkeys(stratum_levels(policy), 0)
     outside = 0
     for factors in factor_dicts:
-        label = stratum_of(policy, factors)
+        label = stratum_of(policy, dict(factors))
         if label is None:
             outside += 1
         else:
@@ -169,59 +234,57 @@ def strata_counts(policy: SamplingConfig, factor_dicts: Sequence[Mapping[str, An
     return counts, outside
 
 
-def _estimate_snr(values: np.ndarray) -> float | None:
-    """Estimate SNR as foreground mean over background noise sigma (Otsu split, Rayleigh-corrected).
+def set_modality(config: Mapping[str, Any]) -> str | None:
+    """Return ``"MR"`` or ``"CT"`` for a pipeline config that simulates one modality, else None.
 
-    NOTE: the background is assumed to be air that contains only noise, as
-    in magnitude MR images. For CT this measures contrast to air noise, not
-    the noise inside tissue.
+    The simulation steps decide (``mri`` or ``ct``); without them, the
+    sampled factors do (``kvp`` or ``kernel`` for CT; ``field_strength_t``,
+    ``contrast`` or ``coil`` for MR).
+
+    Examples
+    --------
+    >>> set_modality({"simulation": [{"type": "mri", "coils": 8}]})
+    'MR'
+    >>> set_modality({"sampling": {"factors": {"kvp": {"choices": [120]}}}})
+    'CT'
+    >>> set_modality({"source": {"type": "shapes"}}) is None
+    True
     """
-    from skimage.filters import threshold_otsu
-
-    finite = values[np.isfinite(values)]
-    if finite.size < 16 or finite.min() == finite.max():
-        return None
-    threshold = threshold_otsu(finite)
-    foreground, background = finite[finite > threshold], finite[finite <= threshold]
-    noise = background.std()
-    if background.size < 8 or noise == 0:
-        return None
-    sigma = noise / RAYLEIGH_FACTOR if background.min() >= 0 else noise
-    return float(foreground.mean() / sigma)
-
-
-def image_statistics(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Return SNR estimate, spacing (mm, x y z) and intensity range of an image file (SimpleITK)."""
-    import SimpleITK as sitk
-
-    image = sitk.ReadImage(str(path))
-    values = sitk.GetArrayViewFromImage(image).astype(np.float64)
-    return {
-        "snr": _estimate_snr(values),
-        "spacing_mm": [float(s) for s in image.GetSpacing()],
-        "min": float(np.nanmin(values)),
-        "max": float(np.nanmax(values)),
-    }
-
-
-def _aggregate(stats: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    snrs = [s["snr"] for s in stats if s.get("snr") is not None]
-    spacings = [min(s["spacing_mm"]) for s in stats if s.get("spacing_mm")]
-    result: dict[str, Any] = {"images": len(stats)}
-    if snrs:
-        result["median_snr"] = float(np.median(snrs))
-    if spacings:
-        result["finest_spacing_mm"] = float(min(spacings))
-        result["coarsest_spacing_mm"] = float(max(spacings))
-    if stats:
-        result["intensity_min"] = float(min(s["min"] for s in stats))
-        result["intensity_max"] = float(max(s["max"] for s in stats))
-    return result
+    types = {step.get("type") for step in config.get("simulation") or [] if isinstance(step, Mapping)}
+    found = {modality for step, modality in (("mri", "MR"), ("ct", "CT")) if step in types}
+    if not found:
+        factors = set((config.get("sampling") or {}).get("factors") or {})
+        if factors & {"kvp", "kernel"}:
+            found.add("CT")
+        if factors & {"field_strength_t", "contrast", "coil"}:
+            found.add("MR")
+    return found.pop() if len(found) == 1 else None
 
 
 def _sample_images(set_dir: Path, sample: Mapping[str, Any]) -> list[Path]:
     paths = [set_dir / f["path"] for f in sample.get("files", []) if isinstance(f, Mapping) and "path" in f]
-    return [p for p in paths if p.name.endswith(_IMAGE_SUFFIXES) and "label" not in p.parts[-2]]
+    return [p for p in paths if p.name.lower().endswith(IMAGE_SUFFIXES) and "label" not in p.parts[-2].lower()]
+
+
+def _set_image_statistics(
+    set_dir: Path,
+    samples: Sequence[Mapping[str, Any]],
+    labels: Sequence[str | None],
+    max_images: int | None,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Return image statistics of ``"all"`` and each stratum, and the number of files found."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    found = 0
+    for sample, label in zip(samples, labels):
+        for path in _sample_images(set_dir, sample):
+            found += 1
+            if max_images is not None and found > max_images:
+                continue
+            for stats in image_statistics(path):
+                groups.setdefault("all", []).append(stats)
+                if label is not None:
+                    groups.setdefault(label, []).append(stats)
+    return {group: aggregate_statistics(stats) for group, stats in groups.items()}, found
 
 
 def coverage_report(set_dir: str | os.PathLike[str], *, max_images: int | None = 200) -> CoverageReport:
@@ -238,9 +301,11 @@ def coverage_report(set_dir: str | os.PathLike[str], *, max_images: int | None =
     Raises
     ------
     FileNotFoundError
-        If ``set_dir`` has no ``manifest.json``.
+        If ``set_dir`` does not exist or has no ``manifest.json``.
     """
     set_dir = Path(set_dir)
+    if not set_dir.is_dir():
+        raise FileNotFoundError(f"set folder not found: {str(set_dir)!r}")
     path = set_dir / "manifest.json"
     if not path.is_file():
         raise FileNotFoundError(f"no manifest.json in {str(set_dir)!r}; is it a finished medaug set?")
@@ -250,253 +315,159 @@ def coverage_report(set_dir: str | os.PathLike[str], *, max_images: int | None =
     sampling = (manifest.get("config") or {}).get("sampling")
     policy = SamplingConfig.model_validate(sampling) if sampling else None
 
-    factor_table = summarise_factors(factor_dicts)
     counts, outside, requested = {}, 0, {}
     if policy is not None and policy.strata:
         counts, outside = strata_counts(policy, factor_dicts)
         requested = policy.stratum_counts() if policy.mode == "stratified" else {}
-
-    per_stratum: dict[str, list[dict[str, Any]]] = {}
-    read = 0
-    for sample, factors in zip(samples, factor_dicts):
-        for image_path in _sample_images(set_dir, sample):
-            if max_images is not None and read >= max_images:
-                break
-            stats = image_statistics(image_path)
-            read += 1
-            per_stratum.setdefault("all", []).append(stats)
-            label = stratum_of(policy, factors) if policy is not None and policy.strata else None
-            if label is not None:
-                per_stratum.setdefault(label, []).append(stats)
+    labels = [stratum_of(policy, f) if counts else None for f in factor_dicts]  # type: ignore[arg-type]
+    statistics, found = _set_image_statistics(set_dir, samples, labels, max_images)
+    statistics = {group: statistics[group] for group in ("all", *counts) if group in statistics}
     return CoverageReport(
         source=str(set_dir),
-        factors=factor_table,
+        factors=summarise_factors(factor_dicts),
         strata=counts,
         requested=requested,
         empty_strata=[label for label, count in counts.items() if count == 0],
         outside_strata=outside,
-        image_statistics={label: _aggregate(stats) for label, stats in per_stratum.items()},
+        image_statistics=statistics,
+        notes=_set_notes(policy, len(samples), found, max_images),
     )
 
 
-def _dicom_number(dataset: Any, keyword: str) -> float | None:
-    value = dataset.get(keyword)
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+def _set_notes(policy: SamplingConfig | None, samples: int, found: int, max_images: int | None) -> list[str]:
+    notes = []
+    if policy is None:
+        notes.append("The set's config has no `sampling` section, so its samples carry no sampled "
+                      "factors and there are no strata to count; image statistics cover the whole set.")
+    elif not policy.strata:
+        notes.append("The set's `sampling` section declares no `strata`, so image statistics cover "
+                      "the whole set.")
+    if found == 0:
+        notes.append(f"None of the {_plural(samples, 'sample')} lists an image file that the report reads "
+                     f"({', '.join(IMAGE_SUFFIXES)}), so there are no image statistics.")
+    elif max_images is not None and found > max_images:
+        notes.append(f"Image statistics read the first {max_images} of {found} image files "
+                     "(raise `--max-images` to read more).")
+    return notes
 
 
-def _dicom_factors(path: Path) -> dict[str, Any]:
-    import pydicom
+def compare_real(
+    records: Sequence[Mapping[str, Any]],
+    policy: SamplingConfig | None = None,
+    *,
+    source: str = "",
+    notes: Sequence[str] = (),
+) -> CoverageReport:
+    """Count real records per stratum of ``policy``; the empty strata are what real data lacks.
 
-    dataset = pydicom.dcmread(str(path), stop_before_pixels=True)
-    factors: dict[str, Any] = {
-        "path": str(path),
-        "modality": str(dataset.get("Modality", "")) or None,
-        "manufacturer": str(dataset.get("Manufacturer", "")) or None,
-        "series_uid": str(dataset.get("SeriesInstanceUID", "")) or None,
-        "field_strength_t": _dicom_number(dataset, "MagneticFieldStrength"),
-        "kvp": _dicom_number(dataset, "KVP"),
-        "mas": _dicom_number(dataset, "Exposure"),
-        "ctdivol_mgy": _dicom_number(dataset, "CTDIvol"),
-        "convolution_kernel": str(dataset.get("ConvolutionKernel", "")) or None,
-        "slice_thickness_mm": _dicom_number(dataset, "SliceThickness"),
-        "tr_ms": _dicom_number(dataset, "RepetitionTime"),
-        "te_ms": _dicom_number(dataset, "EchoTime"),
-        "ti_ms": _dicom_number(dataset, "InversionTime"),
-        "flip_deg": _dicom_number(dataset, "FlipAngle"),
-        "sex": {"M": "male", "F": "female"}.get(str(dataset.get("PatientSex", ""))),
-    }
-    spacing = dataset.get("PixelSpacing")
-    factors["pixel_spacing_mm"] = [float(s) for s in spacing] if spacing else None
-    age = str(dataset.get("PatientAge", ""))
-    factors["age_years"] = float(age[:-1]) if age.endswith("Y") and age[:-1].isdigit() else None
-    return factors
-
-
-def _nifti_factors(path: Path) -> dict[str, Any]:
-    import SimpleITK as sitk
-
-    image = sitk.ReadImage(str(path))
-    values = sitk.GetArrayViewFromImage(image)
-    spacing = [float(s) for s in image.GetSpacing()]
-    factors: dict[str, Any] = {
-        "path": str(path),
-        "pixel_spacing_mm": spacing[:2],
-        "slice_thickness_mm": spacing[2] if len(spacing) > 2 else None,
-        # NIfTI has no modality field: CT is recognised by air near -1000 HU.
-        "modality": "CT" if float(values.min()) <= -500 else None,
-    }
-    sidecar = Path(str(path).removesuffix(".gz").removesuffix(".nii") + ".json")
-    if sidecar.is_file():
-        # BIDS sidecars give times in seconds.
-        meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        factors["manufacturer"] = meta.get("Manufacturer")
-        factors["field_strength_t"] = meta.get("MagneticFieldStrength")
-        for key, bids in (("tr_ms", "RepetitionTime"), ("te_ms", "EchoTime"), ("ti_ms", "InversionTime")):
-            factors[key] = meta[bids] * 1000.0 if isinstance(meta.get(bids), (int, float)) else None
-        factors["flip_deg"] = meta.get("FlipAngle")
-        if factors["field_strength_t"] is not None:
-            factors["modality"] = "MR"
-    return factors
-
-
-def _nearest_field(field_t: float | None) -> float | None:
-    """Snap a header field strength (1.494 T) to the nearest profile field within 10 %."""
-    if field_t is None:
-        return None
-    known = load_profile_library().field_strengths_t
-    nearest = min(known, key=lambda k: abs(k - field_t))
-    return nearest if abs(nearest - field_t) <= 0.1 * nearest else field_t
-
-
-def read_acquisition_factors(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read the acquisition factors of one DICOM file or NIfTI volume.
-
-    Returns modality, manufacturer, field strength (T, snapped to a profile
-    field), kVp, mAs, CTDIvol (mGy), kernel name, slice thickness and pixel
-    spacing (mm), TR/TE/TI (ms), flip angle, age, sex and the contrast
-    profile its timing matches. Absent header fields are None.
+    Without a policy (or one without strata) the report tabulates the
+    factors only.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{str(path)!r} is not a file")
-    if path.name.endswith((".nii", ".nii.gz")):
-        factors = _nifti_factors(path)
-    else:
-        factors = _dicom_factors(path)
-    factors["field_strength_t"] = _nearest_field(factors.get("field_strength_t"))
-    factors["contrast"] = classify_contrast(factors.get("tr_ms"), factors.get("te_ms"), factors.get("ti_ms"))
-    return factors
-
-
-def _is_dicom(path: Path) -> bool:
-    if path.suffix.lower() == ".dcm":
-        return True
-    with open(path, "rb") as handle:
-        handle.seek(128)
-        return handle.read(4) == b"DICM"
-
-
-def scan_real_collection(root: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
-    """Read acquisition factors of every DICOM series and NIfTI volume under ``root``.
-
-    ``root`` is a folder (searched recursively) or a list of files. DICOM
-    files of one series (same SeriesInstanceUID) give one record, from the
-    first file; files that are neither DICOM nor NIfTI are skipped.
-    """
-    if isinstance(root, (str, os.PathLike)):
-        root = Path(root)
-        if root.is_file():
-            files = [root]
-        elif root.is_dir():
-            files = sorted(p for p in root.rglob("*") if p.is_file())
-        else:
-            raise FileNotFoundError(f"{str(root)!r} is neither a file nor a folder")
-    else:
-        files = [Path(p) for p in root]
-    records, series_seen = [], set()
-    for path in files:
-        if not (path.name.endswith((".nii", ".nii.gz")) or _is_dicom(path)):
-            continue
-        factors = read_acquisition_factors(path)
-        series = factors.get("series_uid")
-        if series is not None and series in series_seen:
-            continue
-        series_seen.add(series)
-        records.append(factors)
-    logger.info("read acquisition factors of %d series or volumes", len(records))
-    return records
-
-
-def default_real_policies() -> dict[str, SamplingConfig]:
-    """Return the strata real collections are compared on when no set config is given.
-
-    MR: field strength x contrast over every profile; CT: tube voltage x
-    slice thickness band (thin < 1.5 mm, medium < 3.5 mm, thick <= 10 mm).
-    """
-    library = load_profile_library()
-    mr = SamplingConfig.model_validate({
-        "factors": {"field_strength_t": {"choices": list(library.field_strengths_t)},
-                    "contrast": {"choices": list(library.mri.contrasts)}},
-        "strata": ["field_strength_t", "contrast"], "derive": False,
-    })
-    ct = SamplingConfig.model_validate({
-        "factors": {"kvp": {"choices": list(library.ct.tube_voltage_kvp.values)},
-                    "slice_thickness_mm": {"bands": [[0.1, 1.5], [1.5, 3.5], [3.5, 10.0]]}},
-        "strata": ["kvp", "slice_thickness_mm"], "derive": False,
-    })
-    return {"MR": mr, "CT": ct}
-
-
-def compare_real(records: Sequence[Mapping[str, Any]], policy: SamplingConfig, *, source: str = "") -> CoverageReport:
-    """Count real records per stratum of ``policy``; the empty strata are what real data lacks."""
-    counts, outside = strata_counts(policy, records)
+    counts, outside = strata_counts(policy, records) if policy is not None else ({}, 0)
+    notes = list(notes)
+    if counts:
+        lacking = Counter(name for r in records for name in policy.strata if r.get(name) is None)  # type: ignore[union-attr]
+        for name, count in lacking.items():
+            subject = "1 scan has" if count == 1 else f"{count} scans have"
+            notes.append(f"{subject} no `{name}` in the header and so no stratum; the empty strata "
+                         "may include what the real data covers.")
     return CoverageReport(
         source=source,
-        factors=summarise_factors([{k: v for k, v in r.items() if k not in ("path", "series_uid")} for r in records]),
+        factors=summarise_factors([{k: v for k, v in r.items() if k not in _RECORD_KEYS} for r in records]),
         strata=counts,
         requested={},
         empty_strata=[label for label, count in counts.items() if count == 0],
         outside_strata=outside,
         image_statistics={},
+        notes=notes,
+        unit="scan",
     )
 
 
-def _plot_factor(axis: Any, name: str, summary: Mapping[str, Any]) -> None:
-    if summary["kind"] == "numeric":
-        edges = np.asarray(summary["histogram"]["edges"])
-        axis.bar(edges[:-1], summary["histogram"]["counts"], width=np.diff(edges), align="edge", edgecolor="black")
-    else:
-        axis.bar(list(summary["counts"]), list(summary["counts"].values()), edgecolor="black")
-        axis.tick_params(axis="x", labelrotation=45)
-    axis.set_title(name, fontsize=9)
-    axis.set_ylabel("samples")
+def _collection_notes(collection: RealCollection) -> list[str]:
+    notes = ["Image statistics are not computed for real data: the report reads headers only."]
+    if collection.skipped:
+        names = ", ".join(f"{Path(p).name} ({reason})" for p, reason in collection.skipped.items())
+        notes.append(f"Skipped {_plural(len(collection.skipped), 'label map')}: {names}.")
+    weighting = [Path(r["path"]).name for r in collection.records if r.get("contrast_match") == "weighting rule"]
+    if weighting:
+        notes.append("Contrast named by the TR/TE weighting rule, outside every profile's ranges: "
+                     + ", ".join(weighting) + ".")
+    unknown = sum(1 for r in collection.records if not r.get("modality"))
+    if unknown:
+        notes.append(f"{_plural(unknown, 'scan')} of unknown modality (no DICOM Modality, no BIDS sidecar, "
+                     "no CT air values) are compared with no modality's strata.")
+    return notes
+
+
+def compare_real_collection(
+    collection: RealCollection,
+    *,
+    set_policy: SamplingConfig | None = None,
+    modality: str | None = None,
+) -> dict[str, CoverageReport]:
+    """Compare a real collection with the set's strata, or with the default strata of each modality present.
+
+    Parameters
+    ----------
+    collection : RealCollection
+        From :func:`medaug.data.report_real.scan_real_collection`.
+    set_policy : SamplingConfig, optional
+        The set's sampling policy; compared when it declares strata.
+    modality : {"MR", "CT"}, optional
+        The set's modality (:func:`set_modality`). The set's strata are then
+        compared with the real scans of that modality only.
+
+    Returns
+    -------
+    dict
+        ``"real"`` -> the factor overview, then ``"set"`` (the set's strata)
+        and/or ``"MR"`` and ``"CT"`` (:func:`default_real_policies`) -> the
+        comparison, one per modality present in the collection. A modality
+        without scans is not compared, and the overview's notes state that.
+    """
+    records = collection.records
+    notes = _collection_notes(collection)
+    present = sorted({r["modality"] for r in records if r.get("modality") in ("MR", "CT")})
+    reports: dict[str, CoverageReport] = {}
+    defaults = default_real_policies()
+    if set_policy is not None and set_policy.strata:
+        subset = [r for r in records if modality is None or r.get("modality") == modality]
+        if subset:
+            reports["set"] = compare_real(subset, set_policy, source=f"{collection.source} (set strata)")
+            present = [m for m in present if m != modality] if modality is not None else []
+        else:
+            notes.append(f"Modality mismatch: the set is {modality} but the real data holds "
+                         f"{' and '.join(present) or 'no scan of known modality'}, so the set's strata "
+                         "are not compared.")
+    elif modality is not None and modality not in present and present:
+        notes.append(f"Modality mismatch: the set is {modality} but the real data holds "
+                     f"{' and '.join(present)} only; the real scans are compared with the default "
+                     f"{' and '.join(present)} strata.")
+    for name in present:
+        subset = [r for r in records if r.get("modality") == name]
+        reports[name] = compare_real(subset, defaults[name], source=f"{collection.source} ({name} strata)")
+    if not reports:
+        notes.append("No scan has a known modality (MR or CT), so no strata are compared.")
+    return {"real": compare_real(records, source=collection.source, notes=notes), **reports}
 
 
 def write_report(report: CoverageReport, out_dir: str | os.PathLike[str], *, stem: str = "coverage") -> list[Path]:
     """Write ``<stem>.md``, ``<stem>.json``, ``<stem>_factors.png`` and ``<stem>_strata.png``.
 
-    Empty strata are drawn in red. Returns the written paths.
+    The factor figure is left out when no factor is recorded, the strata
+    figure when there are no strata. Empty strata are drawn in red. Returns
+    the written paths.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from medaug.data.report_figures import save_factor_figure, save_strata_figure
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / f"{stem}.md", out_dir / f"{stem}.json"]
     written[0].write_text(report.to_markdown(), encoding="utf-8")
     written[1].write_text(json.dumps(report.to_dict(), indent=1, allow_nan=False) + "\n", encoding="utf-8")
-
-    if report.factors:
-        columns = min(4, len(report.factors))
-        rows = math.ceil(len(report.factors) / columns)
-        figure, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 2.6 * rows), squeeze=False)
-        for axis, (name, summary) in zip(axes.flat, report.factors.items()):
-            _plot_factor(axis, name, summary)
-        for axis in list(axes.flat)[len(report.factors):]:
-            axis.set_visible(False)
-        figure.tight_layout()
+    if save_factor_figure(report.factors, out_dir / f"{stem}_factors.png", unit=report.unit):
         written.append(out_dir / f"{stem}_factors.png")
-        figure.savefig(written[-1], dpi=80)
-        plt.close(figure)
-
-    if report.strata:
-        labels = list(report.strata)
-        height = max(2.5, 0.25 * len(labels) + 1.0)
-        figure, axis = plt.subplots(figsize=(8, height))
-        colours = ["tab:red" if label in report.empty_strata else "tab:blue" for label in labels]
-        axis.barh(range(len(labels)), list(report.strata.values()), color=colours)
-        axis.set_yticks(range(len(labels)), labels, fontsize=7)
-        axis.invert_yaxis()
-        axis.set_xlabel("samples (red: empty stratum)")
-        figure.tight_layout()
+    if save_strata_figure(report.strata, report.empty_strata, out_dir / f"{stem}_strata.png", unit=report.unit):
         written.append(out_dir / f"{stem}_strata.png")
-        figure.savefig(written[-1], dpi=80)
-        plt.close(figure)
     return written
