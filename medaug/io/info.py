@@ -1,30 +1,95 @@
-"""Summaries of image files: shape, dtype, geometry, orientation and intensities."""
+"""Summaries of image files: shape, dtype, geometry, orientation and intensities.
+
+:func:`list_dicom_series` lists the series of a DICOM folder, so that a
+caller can choose one to pass as ``series_id``.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from medaug.core.fields import GridField
 
-__all__ = ["describe_image", "format_description"]
+__all__ = [
+    "describe_image",
+    "describe_field",
+    "format_description",
+    "list_dicom_series",
+    "format_series_list",
+]
 
 #: Percentiles that :func:`describe_image` reports.
 DEFAULT_PERCENTILES = (0.5, 1.0, 5.0, 50.0, 95.0, 99.0, 99.5)
 
 
-def describe_image(path: str | os.PathLike[str]) -> dict[str, Any]:
+def describe_image(path: str | os.PathLike[str], *, series_id: str | None = None) -> dict[str, Any]:
     """Read ``path`` and return its shape, dtype, geometry and intensity statistics.
 
     Spacing, shape and origin are given both in array order ``(D, H, W)``
     and in file order ``(x, y, z)`` as ITK and NIfTI tools print them.
+    ``series_id`` (a SeriesInstanceUID) chooses the series of a DICOM
+    folder that contains several; :func:`list_dicom_series` lists them.
     """
     from medaug.io.images import read_image
 
-    field = read_image(path)
+    field = read_image(path, series_id=series_id)
     return describe_field(field, source=str(path))
+
+
+def _series_tags(path: str) -> dict[str, str]:
+    """Return the modality, series number and description tags of one DICOM file."""
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    reader.ReadImageInformation()
+    tags = {"modality": "0008|0060", "series_number": "0020|0011", "description": "0008|103e"}
+    return {name: reader.GetMetaData(tag).strip() if reader.HasMetaDataKey(tag) else ""
+            for name, tag in tags.items()}
+
+
+def list_dicom_series(folder: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """List the DICOM series in ``folder`` (GDCM, not recursive).
+
+    Returns one dict per series: ``series_id`` (SeriesInstanceUID),
+    ``files`` (number of slice files), and the ``modality``, ``series_number``
+    and ``description`` tags of its first file (empty strings when absent).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` is not a folder.
+    """
+    import SimpleITK as sitk
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"DICOM folder not found: {str(folder)!r}")
+    series = []
+    for series_id in sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)):
+        files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_id)
+        series.append({"series_id": series_id, "files": len(files), **_series_tags(files[0])})
+    return series
+
+
+def format_series_list(folder: str | os.PathLike[str], series: list[dict[str, Any]]) -> str:
+    """Format :func:`list_dicom_series` output as aligned text lines, one per series."""
+    width = max(len(s["series_id"]) for s in series)
+    lines = [
+        f"path          {folder}",
+        f"DICOM series  {len(series)} in this folder; describe one with --series-id UID",
+    ]
+    for entry in series:
+        description = "(no description)"
+        if entry["description"]:
+            description = f'"{entry["description"]}"'
+        lines.append(f"  {entry['series_id']:<{width}}  {entry['files']:>4} files  "
+                     f"{entry['modality'] or '--':<3}  {description}")
+    return "\n".join(lines)
 
 
 def describe_field(field: GridField, *, source: str = "") -> dict[str, Any]:
