@@ -441,14 +441,24 @@ class KSpaceNoise(_KSpaceTransform):
         return math.isinf(self.snr)
 
     def corrupt(self, kspace: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
-        axes = tuple(range(-spatial_ndim, 0))
-        reference = ifftnc(kspace, axes).abs().pow(2).sum(0).sqrt()
+        image = ifftnc(kspace, tuple(range(-spatial_ndim, 0)))
+        return self._add_noise(kspace, image, field, position, in_place=False)
+
+    def acquire(self, image: torch.Tensor, spatial_ndim: int, field: Any, position: int) -> torch.Tensor:
+        kspace = fftnc(image, tuple(range(-spatial_ndim, 0)))
+        return self._add_noise(kspace, image, field, position, in_place=True)
+
+    def _add_noise(
+        self, kspace: torch.Tensor, image: torch.Tensor, field: Any, position: int, *, in_place: bool
+    ) -> torch.Tensor:
+        """Add noise whose sigma gives ``snr`` for the root-sum-of-squares of ``image`` over channels."""
+        reference = image.abs().pow(2).sum(0).sqrt()
         sigma = sigma_from_snr(reference, self.snr, definition=self.definition)
         generator = torch.Generator(device=kspace.device)
         stream = np.random.SeedSequence(self.seed, spawn_key=(position,))
         generator.manual_seed(int(stream.generate_state(1, np.uint64)[0] >> np.uint64(1)))
         mask = getattr(field, "mask", None)
-        return add_kspace_noise(kspace, sigma, generator=generator, mask=mask)
+        return add_kspace_noise(kspace, sigma, generator=generator, mask=mask, out=kspace if in_place else None)
 
 
 @dataclasses.dataclass(frozen=True)
