@@ -16,10 +16,18 @@ ndim      default layout                with ``spatial_dims`` given
 4         ``(C, D, H, W)``              2: ``(B, C, H, W)``
 5         ``(B, C, D, H, W)``           must be 3
 ========  ============================  ===========================
+
+A 3-axis array read as ``(C, H, W)`` with more than
+:data:`MAX_UNFLAGGED_CHANNELS` channels raises a warning, because it is
+more likely a volume ``(D, H, W)`` without a channel axis: ``array[None]``
+or ``spatial_dims=3`` reads it as 3-D, ``spatial_dims=2`` keeps the 2-D
+reading without the warning.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -35,10 +43,19 @@ __all__ = [
     "field_from_sitk",
     "field_to_sitk",
     "DEFAULT_LABEL_KEYS",
+    "MAX_UNFLAGGED_CHANNELS",
 ]
 
 #: Dict keys whose integer arrays are read as label maps at the edge.
 DEFAULT_LABEL_KEYS = ("label", "labels", "seg", "segmentation", "mask")
+
+#: Most channels a 3-axis array read as ``(C, H, W)`` has without a warning.
+#: Colour images (3 channels) and multi-contrast MR (a few) stay below it,
+#: while a volume (D, H, W) has tens to hundreds of slices. Images of larger
+#: coil arrays (up to 64 channels) warn unless read with ``spatial_dims=2``.
+MAX_UNFLAGGED_CHANNELS = 16
+
+_KIND_NAMES = {Image: "image", LabelMap: "label map"}
 
 
 def _layout(ndim: int, spatial_dims: int | None, name: str) -> tuple[int, bool, bool]:
@@ -86,6 +103,14 @@ def array_to_field(
     """
     tensor = as_tensor(data, name)
     spatial, add_channel, _ = _layout(tensor.ndim, spatial_dims, name)
+    if tensor.ndim == 3 and spatial_dims is None and tensor.shape[0] > MAX_UNFLAGGED_CHANNELS:
+        warnings.warn(
+            f"`{name}` shaped {tuple(tensor.shape)} is read as a 2-D {_KIND_NAMES.get(kind, 'image')} with {tensor.shape[0]} "
+            "channels (C, H, W). If it is a 3-D volume (D, H, W), pass `array[None]` or "
+            "`spatial_dims=3`; pass `spatial_dims=2` to keep the 2-D reading without this warning",
+            UserWarning,
+            stacklevel=_caller_stacklevel(),
+        )
     if add_channel:
         tensor = tensor.unsqueeze(0)
     if geometry is not None and geometry.ndim != spatial:
@@ -94,6 +119,16 @@ def array_to_field(
             f"(shape {tuple(tensor.shape)})"
         )
     return kind(data=tensor, geometry=geometry or Geometry.identity(spatial)), add_channel
+
+
+def _caller_stacklevel() -> int:
+    """Return the ``stacklevel`` that points a warning at the first caller outside medaug."""
+    frame = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("medaug."):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def field_from_sitk(image: Any, *, kind: type[Field] = Image) -> Field:

@@ -230,9 +230,16 @@ class Transform:
             return run_batched(sample, self, generator, fuse=fuse)
         return run_leaves(sample, self.leaves(generator), generator, fuse=fuse)
 
-    def __call__(self, x: Any, *, rng: np.random.Generator | int | None = None) -> Any:
-        """Transform ``x`` (Sample, array, tensor, SimpleITK image or dict); same type out."""
-        sample, restore = to_sample(x)
+    def __call__(
+        self, x: Any, *, rng: np.random.Generator | int | None = None, spatial_dims: int | None = None
+    ) -> Any:
+        """Transform ``x`` (Sample, array, tensor, SimpleITK image or dict); same type out.
+
+        ``spatial_dims`` (2 or 3) sets how plain arrays are read, as in
+        :func:`medaug.core.to_sample`: ``spatial_dims=3`` reads a 3-axis
+        array as one volume ``(D, H, W)`` instead of a 2-D image ``(C, H, W)``.
+        """
+        sample, restore = to_sample(x, spatial_dims=spatial_dims)
         return restore(self.transform(sample, rng=rng))
 
     def _check_rng(self, rng: np.random.Generator | int | None) -> np.random.Generator | None:

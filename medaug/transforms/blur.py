@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from medaug.core.fields import Image
+from medaug.core.fields import GridField, Image
 from medaug.core.sample import Sample
 from medaug.physics.optics import psf_blur
 from medaug.transforms.base import IntensityTransform, RandomTransform
-from medaug.transforms.validation import check_nonnegative, check_range
+from medaug.transforms.validation import axis_count_error, check_nonnegative, check_range
 
 __all__ = ["Blur", "BlurParameters", "RandomBlur", "RandomSharpen", "Sharpen", "SharpenParameters"]
 
@@ -38,10 +38,11 @@ def _fwhm(value: Any, name: str) -> float | list[float]:
     return check_nonnegative(value, name)
 
 
-def _per_axis(value: float | Sequence[float], ndim: int, name: str) -> tuple[float, ...]:
+def _per_axis(value: float | Sequence[float], reference: GridField, name: str) -> tuple[float, ...]:
+    ndim = reference.spatial_ndim
     if isinstance(value, Sequence):
         if len(value) != ndim:
-            raise ValueError(f"`{name}` must have {ndim} values (one per array axis) here, got {len(value)}")
+            raise axis_count_error(name, f"{ndim} values (one per array axis)", len(value), reference)
         return tuple(float(v) for v in value)
     return (float(value),) * ndim
 
@@ -70,7 +71,7 @@ class Blur(IntensityTransform):
         self.fwhm_mm = _fwhm(fwhm_mm, "fwhm_mm")
 
     def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> BlurParameters:
-        return BlurParameters(_per_axis(self.fwhm_mm, sample.reference.spatial_ndim, "fwhm_mm"))
+        return BlurParameters(_per_axis(self.fwhm_mm, sample.reference, "fwhm_mm"))
 
     def apply_to_image(self, data: torch.Tensor, parameters: BlurParameters, field: Image) -> torch.Tensor:
         return _blur(data, parameters.fwhm_mm, field)
@@ -116,7 +117,7 @@ class Sharpen(IntensityTransform):
         self.amount = check_nonnegative(amount, "amount")
 
     def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> SharpenParameters:
-        fwhm = _per_axis(self.fwhm_mm, sample.reference.spatial_ndim, "fwhm_mm")
+        fwhm = _per_axis(self.fwhm_mm, sample.reference, "fwhm_mm")
         return SharpenParameters(fwhm, self.amount)
 
     def apply_to_image(self, data: torch.Tensor, parameters: SharpenParameters, field: Image) -> torch.Tensor:

@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from medaug.core.fields import LabelMap
+from medaug.core.fields import GridField, LabelMap
 from medaug.core.sample import Sample, TransformRecord
 from medaug.transforms.base import RandomTransform, Transform
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan
 from medaug.transforms.spatial import InterpolatingTransform
-from medaug.transforms.validation import check_probability
+from medaug.transforms.validation import axis_count_error, check_probability
 
 __all__ = [
     "CenterCropOrPad",
@@ -61,11 +61,12 @@ def _int_tuple(value: Any, name: str) -> tuple[int, ...]:
     raise TypeError(f"`{name}` must be an int or a sequence of ints (voxels), got {value!r}")
 
 
-def _broadcast(values: tuple[int, ...], ndim: int, name: str) -> tuple[int, ...]:
+def _broadcast(values: tuple[int, ...], reference: GridField, name: str) -> tuple[int, ...]:
+    ndim = reference.spatial_ndim
     if len(values) == 1:
         return values * ndim
     if len(values) != ndim:
-        raise ValueError(f"`{name}` must have 1 or {ndim} values here, got {len(values)}")
+        raise axis_count_error(name, f"1 or {ndim} values", len(values), reference)
     return values
 
 
@@ -98,9 +99,9 @@ class CropOrPad(InterpolatingTransform):
         return {"before": list(self.before), "after": list(self.after), "padding": self.padding}
 
     def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> CropParameters:
-        ndim = sample.reference.spatial_ndim
+        reference = sample.reference
         return CropParameters(
-            _broadcast(tuple(self.before), ndim, "before"), _broadcast(tuple(self.after), ndim, "after")
+            _broadcast(tuple(self.before), reference, "before"), _broadcast(tuple(self.after), reference, "after")
         )
 
     def plan(self, parameters: CropParameters, grid: Grid) -> SpatialPlan:
@@ -146,7 +147,7 @@ class CenterCropOrPad(InterpolatingTransform):
 
     def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> CropParameters:
         current = sample.spatial_shape
-        target = _broadcast(tuple(self.shape), len(current), "shape")
+        target = _broadcast(tuple(self.shape), sample.reference, "shape")
         pairs = [_window(n, t, (n - t) // 2) for n, t in zip(current, target)]
         return CropParameters(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
 
@@ -176,7 +177,7 @@ class RandomCrop(RandomTransform):
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> CropParameters:
         current = sample.spatial_shape
-        target = _broadcast(tuple(self.shape), len(current), "shape")
+        target = _broadcast(tuple(self.shape), sample.reference, "shape")
         pairs = []
         for n, t in zip(current, target):
             start = int(rng.integers(0, n - t + 1)) if n >= t else (n - t) // 2
@@ -240,7 +241,7 @@ class RandomLabelCrop(RandomTransform):
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> CropParameters:
         current = sample.spatial_shape
-        target = _broadcast(tuple(self.shape), len(current), "shape")
+        target = _broadcast(tuple(self.shape), sample.reference, "shape")
         voxel = None
         if rng.random() < self.foreground_probability:
             voxel = self._foreground_voxel(rng, sample)

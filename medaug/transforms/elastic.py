@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from medaug.core.fields import GridField
 from medaug.core.sample import Sample
 from medaug.transforms.base import NotInvertibleError, RandomTransform
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan
 from medaug.transforms.functional.elastic import control_grid_shape, dense_displacement
 from medaug.transforms.spatial import InterpolatingTransform, store_resampling_options
-from medaug.transforms.validation import check_positive, check_range
+from medaug.transforms.validation import axis_count_error, check_positive, check_range
 
 __all__ = ["ElasticDeformation", "ElasticParameters", "RandomElasticDeformation"]
 
@@ -50,10 +51,11 @@ def _spacing(value: Any, name: str) -> float | tuple[float, ...]:
     raise TypeError(f"`{name}` must be a number or a sequence of numbers (mm), got {value!r}")
 
 
-def _per_axis(value: float | tuple[float, ...], ndim: int) -> tuple[float, ...]:
+def _per_axis(value: float | tuple[float, ...], reference: GridField) -> tuple[float, ...]:
+    ndim = reference.spatial_ndim
     if isinstance(value, tuple):
         if len(value) != ndim:
-            raise ValueError(f"`control_spacing_mm` must have {ndim} values here, got {len(value)}")
+            raise axis_count_error("control_spacing_mm", f"{ndim} values", len(value), reference)
         return value
     return (float(value),) * ndim
 
@@ -100,9 +102,8 @@ class ElasticDeformation(InterpolatingTransform):
         self._set_resampling(image_interpolation, label_interpolation, padding)
 
     def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> ElasticParameters:
-        ndim = sample.reference.spatial_ndim
         return ElasticParameters(
-            self.control_displacements_mm, _per_axis(self.control_spacing_mm, ndim), self.diffeomorphic
+            self.control_displacements_mm, _per_axis(self.control_spacing_mm, sample.reference), self.diffeomorphic
         )
 
     def plan(self, parameters: ElasticParameters, grid: Grid) -> SpatialPlan:
@@ -159,7 +160,7 @@ class RandomElasticDeformation(RandomTransform):
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> ElasticParameters:
         grid = Grid.of(sample.reference)
-        spacing = _per_axis(self.control_spacing_mm, grid.ndim)
+        spacing = _per_axis(self.control_spacing_mm, sample.reference)
         shape = (grid.ndim, *control_grid_shape(grid, spacing))
         std = float(rng.uniform(*self.displacement_std_mm))
         displacements = rng.normal(0.0, 1.0, size=shape) * std

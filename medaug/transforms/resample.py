@@ -26,7 +26,7 @@ from medaug.transforms.base import IntensityTransform, RandomTransform
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan
 from medaug.transforms.functional.resample import interpolate_axis
 from medaug.transforms.spatial import InterpolatingTransform, physical_axis
-from medaug.transforms.validation import check_positive, check_range
+from medaug.transforms.validation import axis_count_error, check_positive, check_range
 
 __all__ = [
     "RandomThickSlices",
@@ -89,7 +89,7 @@ class Resample(InterpolatingTransform):
         grid = Grid.of(sample.reference)
         target = self.spacing_mm if isinstance(self.spacing_mm, list) else [self.spacing_mm] * grid.ndim
         if len(target) != grid.ndim:
-            raise ValueError(f"`spacing_mm` must have {grid.ndim} values here, got {len(target)}")
+            raise axis_count_error("spacing_mm", f"{grid.ndim} values", len(target), sample.reference)
         old = np.asarray(grid.geometry.spacing)
         new = np.asarray(target, dtype=np.float64)
         shape = tuple(max(1, int(round(n * s / t))) for n, s, t in zip(grid.shape, old, new))

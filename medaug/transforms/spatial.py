@@ -25,12 +25,13 @@ from typing import Any
 
 import numpy as np
 
+from medaug.core.fields import GridField
 from medaug.core.sample import Sample
 from medaug.transforms.base import RandomTransform, SpatialTransform, Transform
 from medaug.transforms.functional.affine import affine_matrix, homogeneous
 from medaug.transforms.functional.coordinates import AffineMap, Grid, SpatialPlan
 from medaug.transforms.functional.resample import Resampling
-from medaug.transforms.validation import check_probability, check_range
+from medaug.transforms.validation import axis_count_error, check_probability, check_range
 
 __all__ = [
     "Affine",
@@ -70,12 +71,12 @@ def physical_axis(name: str | int, ndim: int | None = None) -> int:
     return index
 
 
-def _per_axis(value: Any, count: int, name: str) -> tuple[float, ...]:
+def _per_axis(value: Any, count: int, name: str, reference: GridField) -> tuple[float, ...]:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return (float(value),) * count
     values = tuple(float(v) for v in value)
     if len(values) != count:
-        raise ValueError(f"`{name}` must have {count} values here, got {len(values)}: {value!r}")
+        raise axis_count_error(name, f"{count} values", len(values), reference)
     return values
 
 
@@ -172,13 +173,15 @@ class Affine(InterpolatingTransform):
         self._set_resampling(image_interpolation, label_interpolation, padding)
 
     def sample_parameters(self, rng: np.random.Generator | None, sample: Sample) -> AffineParameters:
-        ndim = sample.reference.spatial_ndim
+        reference = sample.reference
+        ndim = reference.spatial_ndim
+        center = None if self.center_mm is None else _per_axis(self.center_mm, ndim, "center_mm", reference)
         return AffineParameters(
-            rotation_deg=_per_axis(self.rotation_deg, _rotation_count(ndim), "rotation_deg"),
-            scale=_per_axis(self.scale, ndim, "scale"),
-            shear=_per_axis(self.shear, _rotation_count(ndim), "shear"),
-            translation_mm=_per_axis(self.translation_mm, ndim, "translation_mm"),
-            center_mm=None if self.center_mm is None else _per_axis(self.center_mm, ndim, "center_mm"),
+            rotation_deg=_per_axis(self.rotation_deg, _rotation_count(ndim), "rotation_deg", reference),
+            scale=_per_axis(self.scale, ndim, "scale", reference),
+            shear=_per_axis(self.shear, _rotation_count(ndim), "shear", reference),
+            translation_mm=_per_axis(self.translation_mm, ndim, "translation_mm", reference),
+            center_mm=center,
             invert=self.invert,
         )
 
@@ -221,10 +224,10 @@ def _parse_ranges(value: Any, name: str, *, symmetric: bool, minimum: float | No
     return check_range(value, name, symmetric=symmetric, minimum=minimum)
 
 
-def _draw(rng: np.random.Generator, ranges: Any, count: int, name: str) -> tuple[float, ...]:
+def _draw(rng: np.random.Generator, ranges: Any, count: int, name: str, reference: GridField) -> tuple[float, ...]:
     if isinstance(ranges, list):
         if len(ranges) != count:
-            raise ValueError(f"`{name}` must give {count} per-axis ranges here, got {len(ranges)}")
+            raise axis_count_error(name, f"{count} per-axis ranges", len(ranges), reference)
         return tuple(float(rng.uniform(low, high)) for low, high in ranges)
     low, high = ranges
     return tuple(float(v) for v in rng.uniform(low, high, size=count))
@@ -274,15 +277,16 @@ class RandomAffine(RandomTransform):
         store_resampling_options(self, image_interpolation, label_interpolation, padding)
 
     def sample_parameters(self, rng: np.random.Generator, sample: Sample) -> AffineParameters:
-        ndim = sample.reference.spatial_ndim
-        rotation = _draw(rng, self.rotation_range_deg, _rotation_count(ndim), "rotation_range_deg")
+        reference = sample.reference
+        ndim = reference.spatial_ndim
+        rotation = _draw(rng, self.rotation_range_deg, _rotation_count(ndim), "rotation_range_deg", reference)
         if self.isotropic_scale and not isinstance(self.scale_range, list):
             scale = (float(rng.uniform(*self.scale_range)),) * ndim
         else:
-            scale = _draw(rng, self.scale_range, ndim, "scale_range")
-        shear = _draw(rng, self.shear_range, _rotation_count(ndim), "shear_range")
-        translation = _draw(rng, self.translation_range_mm, ndim, "translation_range_mm")
-        center = None if self.center_mm is None else _per_axis(self.center_mm, ndim, "center_mm")
+            scale = _draw(rng, self.scale_range, ndim, "scale_range", reference)
+        shear = _draw(rng, self.shear_range, _rotation_count(ndim), "shear_range", reference)
+        translation = _draw(rng, self.translation_range_mm, ndim, "translation_range_mm", reference)
+        center = None if self.center_mm is None else _per_axis(self.center_mm, ndim, "center_mm", reference)
         return AffineParameters(rotation, scale, shear, translation, center)
 
     def deterministic(self, parameters: AffineParameters) -> Affine:

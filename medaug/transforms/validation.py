@@ -12,7 +12,10 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+from medaug.core.fields import GridField
+
 __all__ = [
+    "axis_count_error",
     "check_choice",
     "check_nonnegative",
     "check_positive",
@@ -141,3 +144,32 @@ def check_vector(value: Any, name: str, length: int) -> tuple[float, ...]:
             raise ValueError(f"`{name}` must have {length} values, got {len(value)}: {value!r}")
         return tuple(_check_number(v, f"{name}[{i}]") for i, v in enumerate(value))
     raise TypeError(f"`{name}` must be a number or a sequence of {length} numbers, got {value!r}")
+
+
+def axis_count_error(name: str, expected: str, got: int, reference: GridField) -> ValueError:
+    """Build the ValueError for a per-axis argument whose length does not fit the image.
+
+    ``expected`` states what fits, for example ``"1 or 2 values"``. When the
+    image is 2-D with several channels and the argument has 3 values, the
+    message adds the likely cause: a 3-D volume passed as a plain array
+    without a channel axis is read as ``(C, H, W)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from medaug.core import Image
+    >>> error = axis_count_error("shape", "1 or 2 values", 3, Image(np.zeros((181, 217, 181), np.float32)))
+    >>> print(error)  # doctest: +NORMALIZE_WHITESPACE
+    `shape` must have 1 or 2 values for a 2-D image, got 3. The image is 2-D with 181 channels,
+    shape (181, 217, 181): a plain array with 3 axes is read as (C, H, W). If it is a 3-D volume
+    (D, H, W), add a channel axis with `array[None]`, or call the transform with `spatial_dims=3`.
+    """
+    ndim = reference.spatial_ndim
+    message = f"`{name}` must have {expected} for a {ndim}-D image, got {got}."
+    if ndim == 2 and got == 3 and reference.num_channels > 1 and not reference.is_batched:
+        message += (
+            f" The image is 2-D with {reference.num_channels} channels, shape {tuple(reference.data.shape)}:"
+            " a plain array with 3 axes is read as (C, H, W). If it is a 3-D volume (D, H, W), add a"
+            " channel axis with `array[None]`, or call the transform with `spatial_dims=3`."
+        )
+    return ValueError(message)

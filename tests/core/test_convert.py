@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
 
 from medaug.core import Geometry, Image, LabelMap, to_sample
-from medaug.core.convert import field_from_sitk, field_to_sitk
+from medaug.core.convert import MAX_UNFLAGGED_CHANNELS, field_from_sitk, field_to_sitk
 
 
 @pytest.mark.parametrize(
@@ -89,3 +91,27 @@ def test_geometry_passed_to_field():
     field, added = array_to_field(np.zeros((3, 4)), geometry=Geometry(spacing=(2.0, 3.0)))
     assert added
     assert field.geometry.spacing == (2.0, 3.0)
+
+
+def test_many_channels_warn_volume_layout():
+    volume = np.zeros((MAX_UNFLAGGED_CHANNELS + 1, 6, 5), np.float32)
+    with pytest.warns(UserWarning, match=r"`input` shaped \(17, 6, 5\) is read as a 2-D image with 17 channels") as caught:
+        sample, _ = to_sample(volume)
+    assert tuple(sample["image"].data.shape) == (17, 6, 5)
+    assert "pass `array[None]` or `spatial_dims=3`" in str(caught[0].message)
+    assert caught[0].filename == __file__  # points at the caller, not at medaug
+
+
+def test_label_key_warning_names_label_map():
+    with pytest.warns(UserWarning, match=r"`input\['label'\]` shaped \(20, 4, 4\) is read as a 2-D label map"):
+        to_sample({"label": np.zeros((20, 4, 4), np.uint8)})
+
+
+@pytest.mark.parametrize(
+    ("shape", "spatial_dims"),
+    [((MAX_UNFLAGGED_CHANNELS, 6, 5), None), ((40, 6, 5), 2), ((40, 6, 5), 3), ((1, 40, 6, 5), None)],
+)
+def test_no_layout_warning(shape, spatial_dims):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_sample(np.zeros(shape, np.float32), spatial_dims=spatial_dims)
