@@ -88,7 +88,7 @@ class MRISimulation(StepConfig):
     type: Literal["mri"] = "mri"
     image_field: str = "image"
     coils: int = pydantic.Field(8, ge=1, le=128)
-    coil_radius: float = pydantic.Field(1.2, gt=0.0)
+    coil_radius: float = pydantic.Field(1.5, gt=0.0)
     mask: MaskOptions | None = MaskOptions()
     noise: NoiseOptions | None = None
     reference: Literal["clean", "noisy"] = "clean"
@@ -104,6 +104,10 @@ class MRISimulation(StepConfig):
         shape = image.spatial_shape
         if shape is not None and self.mask is not None and self.mask.type.endswith("_lines") and shape[-1] < 2:
             raise SpecError(f"line masks need >= 2 phase-encoding columns, got shape {list(shape)}", key="mask")
+        if shape is not None and self.mask is not None:
+            problem = _mask_problem(tuple(shape[-2:]), self.mask, self.mask.acceleration)
+            if problem is not None:
+                raise SpecError(problem, key=("mask", "acceleration"))
         out = {**spec, "reconstruction": FieldSpec("Image", 1, shape)}
         if self.keep_kspace:
             out["kspace"] = FieldSpec("KSpace", self.coils, shape)
@@ -155,21 +159,17 @@ class MRISimulation(StepConfig):
         return updated if self.keep_kspace or "kspace" not in updated else updated.without("kspace")
 
     def _mask(self, plane: tuple[int, int], factors: dict[str, Any], rng: np.random.Generator) -> tuple[Any, dict[str, Any]]:
-        from medaug.physics.mri import masks, poisson_disc_mask
-
         if self.mask is None:
             return None, {"mask": None}
         options = self.mask
         acceleration = float(factors.get("acceleration", options.acceleration))
-        common = {"rng": rng, "center_fraction": options.center_fraction, "tolerance": options.tolerance}
-        if options.type == "poisson_disc":
-            drawn = poisson_disc_mask(plane, acceleration, **common)
-        elif options.type == "random_2d":
-            drawn = masks.random_mask_2d(plane, acceleration, **common)
-        else:
-            function = {"random_lines": masks.random_line_mask, "equispaced_lines": masks.equispaced_line_mask,
-                        "gaussian_lines": masks.gaussian_line_mask}[options.type]
-            drawn = function(plane[-1], acceleration, **common)
+        try:
+            drawn = _draw_mask(plane, options, acceleration, rng)
+        except ValueError as error:
+            message = _mask_message(plane, options, acceleration, error)
+            if "acceleration" in factors:
+                message = f"the sampled `acceleration` factor: {message}"
+            raise SpecError(message, key=("mask", "acceleration")) from error
         info = {"mask": options.type, "acceleration": float(drawn.acceleration),
                 "requested_acceleration": acceleration}
         return drawn.mask, info
@@ -190,6 +190,47 @@ class MRISimulation(StepConfig):
             snr = float(math.exp(rng.uniform(math.log(snr[0]), math.log(snr[1]))))
         snr = float(snr) * scale
         return float(sigma_from_snr(image, snr, definition=self.noise.definition)), snr
+
+
+def _draw_mask(plane: tuple[int, int], options: MaskOptions, acceleration: float, rng: np.random.Generator) -> Any:
+    """Draw the ``options.type`` mask of ``plane`` (H, W) at ``acceleration``; line masks use the W lines."""
+    from medaug.physics.mri import masks, poisson_disc_mask
+
+    common = {"rng": rng, "center_fraction": options.center_fraction, "tolerance": options.tolerance}
+    if options.type == "poisson_disc":
+        return poisson_disc_mask(plane, acceleration, **common)
+    if options.type == "random_2d":
+        return masks.random_mask_2d(plane, acceleration, **common)
+    function = {"random_lines": masks.random_line_mask, "equispaced_lines": masks.equispaced_line_mask,
+                "gaussian_lines": masks.gaussian_line_mask}[options.type]
+    return function(plane[-1], acceleration, **common)
+
+
+def _mask_message(plane: tuple[int, int], options: MaskOptions, acceleration: float, error: ValueError) -> str:
+    """Explain a failed mask with the config keys that set it."""
+    from medaug.physics.mri.masks import AccelerationError
+
+    grid = f"{plane[-1]} phase-encoding lines" if options.type.endswith("_lines") else f"the {plane[0]} x {plane[1]} plane"
+    message = (f"`mask.acceleration` {acceleration:g} with `mask.center_fraction` {options.center_fraction:g} "
+               f"cannot be sampled on {grid} ({options.type}): {error}")
+    if not isinstance(error, AccelerationError):
+        message += "; lower `mask.acceleration` or `mask.center_fraction`"
+    return message
+
+
+@functools.lru_cache(maxsize=64)
+def _mask_problem(plane: tuple[int, int], options: MaskOptions, acceleration: float) -> str | None:
+    """Draw the mask once with a fixed generator; return why it cannot be drawn, or None.
+
+    The checks that reject a request (the reachable point count, the
+    calibration region) depend only on the grid and the options, never on
+    the draw, so one draw finds them for every sample.
+    """
+    try:
+        _draw_mask(plane, options, acceleration, np.random.default_rng(0))
+    except ValueError as error:
+        return _mask_message(plane, options, acceleration, error)
+    return None
 
 
 @functools.lru_cache(maxsize=16)

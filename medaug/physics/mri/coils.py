@@ -102,7 +102,7 @@ def birdcage_sensitivities(
     shape: tuple[int, ...],
     num_coils: int,
     *,
-    radius: float = 1.2,
+    radius: float = 1.5,
     num_rings: int = 1,
     support: torch.Tensor | None = None,
     dtype: torch.dtype = torch.complex64,
@@ -120,8 +120,11 @@ def birdcage_sensitivities(
         Grid shape ``(H, W)`` or ``(D, H, W)``.
     num_coils : int
         Number of coils, any count >= 1.
-    radius : float, default 1.2
+    radius : float, default 1.5
         Coil circle radius in normalised units (1 = half the longest axis).
+        Keep it above sqrt(2) so that no rung lies inside the corners of a
+        square field of view, where its 1/d field would put a bright and
+        dark spot at a fixed place in every image.
     num_rings : int, default 1
         Rings of coils along the bore axis (3-D only); must divide ``num_coils``.
     support : bool tensor, optional
