@@ -38,8 +38,9 @@ Coil sensitivities (:mod:`medaug.phantoms.coils`)
     ``CoilSensitivities`` (sums of complex exponentials, analytic with
     every primitive).
 Random generators (:mod:`medaug.phantoms.generators`)
-    ``random_ellipses``, ``procedural_head``, ``HeadParameters``,
-    ``vessel_tree``, ``insert_lesion``.
+    ``random_ellipses``, ``procedural_head`` (a ``ProceduralHead`` with a
+    folded cortex, rasterised only), ``layered_head`` (nested ellipsoids,
+    analytic), ``HeadParameters``, ``vessel_tree``, ``insert_lesion``.
 Functional layer (:mod:`medaug.phantoms.functional`)
     ``rasterize_primitives``, ``kspace_primitives``,
     ``sinogram_primitives``, ``paint_index``, ``tissue_counts``,
@@ -97,7 +98,9 @@ from medaug.phantoms.tissues import (
 _LAZY = {
     "CoilSensitivities": "medaug.phantoms.coils",
     "HeadParameters": "medaug.phantoms.generators",
+    "ProceduralHead": "medaug.phantoms.generators",
     "insert_lesion": "medaug.phantoms.generators",
+    "layered_head": "medaug.phantoms.generators",
     "procedural_head": "medaug.phantoms.generators",
     "random_ellipses": "medaug.phantoms.generators",
     "vessel_tree": "medaug.phantoms.generators",

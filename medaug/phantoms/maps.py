@@ -42,8 +42,8 @@ def mr_parameter_maps(
 
     Parameters
     ----------
-    phantom : Phantom
-        Every label must be a tissue of the MR table (see
+    phantom : Phantom or ProceduralHead
+        Anything with ``labels`` and ``tissue_fractions``. Every label must be a tissue of the MR table (see
         :func:`~medaug.phantoms.tissues.mr_tissue_names`).
     shape, fov_mm
         Grid, as in :meth:`Phantom.rasterize`.

@@ -1,0 +1,449 @@
+"""The :class:`ProceduralHead`: an implicit head model with a folded cortex, evaluated point by point.
+
+The head is a set of implicit functions of the position, not a list of
+shapes, so the cortex can fold. Each point's label follows from its depth
+below the skin, the depth of the brain surface under it, its distance to
+the interhemispheric fissure and to the sulci, and whether it falls in a
+deep nucleus, a ventricle or a lesion (see :func:`procedural_head` for the
+model and :class:`~medaug.phantoms.generators.head.HeadParameters` for its
+parameters). Grids are sampled like :class:`~medaug.phantoms.Phantom`:
+centred, with ``supersample**n`` sub-samples per voxel.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from medaug.core import Image, LabelMap
+from medaug.phantoms.functional.anatomy import (
+    ellipsoid_depth,
+    fibonacci_sphere,
+    inside_ellipsoids,
+    inside_tube,
+    monomials,
+    unit_directions,
+    wave_field,
+)
+from medaug.phantoms.functional.common import check_shape, check_supersample, grid_coordinates
+from medaug.phantoms.phantom import BACKGROUND, NotLaminarError, grid_geometry
+from medaug.phantoms.primitives import Primitive
+
+__all__ = ["HEAD_LABELS", "ProceduralHead"]
+
+#: Label order of every procedural head, so label numbers never depend on the seed.
+HEAD_LABELS = (
+    BACKGROUND,
+    "skin",
+    "fat",
+    "cortical_bone",
+    "bone_marrow",
+    "csf",
+    "grey_matter",
+    "white_matter",
+    "lesion",
+)
+
+_SKIN, _FAT, _BONE, _MARROW, _CSF, _GREY, _WHITE, _LESION = range(1, 9)
+
+# Points evaluated at once; bounds the memory of the sulcal field to about 100 MB.
+_CHUNK = 1 << 18
+
+# Directions on which the bound of the skin surface is searched.
+_BOUND_DIRECTIONS = 2000
+
+# Sulci bend over at most this many sulcal depths below the brain surface.
+_MAX_BEND_DEPTHS = 2.0
+
+
+def _in_box(points: torch.Tensor, low: np.ndarray, high: np.ndarray) -> torch.Tensor:
+    low_tensor, high_tensor = _tensor(low, points), _tensor(high, points)
+    return ((points >= low_tensor) & (points <= high_tensor)).all(dim=-1)
+
+
+def _tensor(value: Any, like: torch.Tensor) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(value, dtype=float), dtype=like.dtype, device=like.device)
+
+
+@dataclass(frozen=True)
+class ProceduralHead:
+    """A drawn procedural head: every number that fixes its anatomy.
+
+    Built by :func:`~medaug.phantoms.generators.head.procedural_head`;
+    the fields are the record of the draw (lengths in mm). The head frame
+    has x to the subject's left, y posterior and z superior (LPS), and
+    ``rotation`` maps it to physical coordinates. A 2D head is the plane
+    ``z = slice_z_mm`` (physical) of the same 3D model.
+
+    It offers the label methods of :class:`~medaug.phantoms.Phantom`
+    (``labels``, ``label_map``, ``tissue_fractions``, ``rasterize``), so
+    :func:`~medaug.phantoms.mr_parameter_maps` and
+    :func:`~medaug.phantoms.hounsfield_map` take it, and :meth:`label_at`
+    for arbitrary points. It has no analytic k-space or sinogram.
+    """
+
+    ndim: int
+    slice_z_mm: float
+    rotation: tuple[tuple[float, ...], ...]
+    head_semi_axes_mm: tuple[float, float, float]
+    egg: float
+    layer_thickness_mm: tuple[float, ...]
+    cortical_thickness_mm: float
+    shape_coefficients: tuple[tuple[float, ...], ...]
+    shape_offsets: tuple[float, ...]
+    shape_amplitudes: tuple[float, ...]
+    sulcal_frequencies: tuple[tuple[float, float, float], ...]
+    sulcal_phases: tuple[float, ...]
+    sulcus_depth_mm: float
+    sulcal_csf_mm: float
+    sulcal_bend: float
+    fissure_width_mm: float
+    callosum_mm: tuple[float, float, float, float]
+    ventricle_segments: tuple[tuple[float, ...], ...]
+    ventricle_margin_mm: float
+    nuclei: tuple[Primitive, ...]
+    lesions: tuple[Primitive, ...]
+    tissue_values: tuple[tuple[str, float], ...]
+    name: str = "procedural_head"
+
+    # Phantom-like interface ---------------------------------------------------
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Tissue names in label order, :data:`HEAD_LABELS`."""
+        return HEAD_LABELS
+
+    @property
+    def tissues(self) -> tuple[str, ...]:
+        """Tissues the head paints (every label except background)."""
+        return HEAD_LABELS[1:]
+
+    @property
+    def mode(self) -> str:
+        """Composition mode, ``"paint"``: each point has one tissue."""
+        return "paint"
+
+    def label_of(self, tissue: str) -> int:
+        """Return the label number of ``tissue``."""
+        if tissue not in HEAD_LABELS:
+            raise ValueError(f"unknown tissue {tissue!r}: this phantom has {list(HEAD_LABELS)}")
+        return HEAD_LABELS.index(tissue)
+
+    def kspace(self, k: Any, **options: Any) -> Any:
+        """Raise: the folded cortex has no closed-form Fourier transform."""
+        raise NotLaminarError(
+            "a procedural head has a folded cortex with no closed-form Fourier transform or "
+            "sinogram; rasterise it, or use layered_head() for an analytic head"
+        )
+
+    def sinogram(self, angles_deg: Any, positions_mm: Any, **options: Any) -> Any:
+        """Raise: the folded cortex has no closed-form Radon transform."""
+        return self.kspace(None)
+
+    # Point evaluation ---------------------------------------------------------
+
+    def label_at(self, points: Any) -> np.ndarray:
+        """Return the label of each physical point (mm), ``(N,)`` uint8.
+
+        ``points`` is ``(N, 3)`` (x, y, z), or ``(N, 2)`` (x, y) in the plane
+        of a 2D head.
+        """
+        array = torch.as_tensor(np.asarray(points, dtype=float))
+        if array.ndim != 2 or array.shape[1] not in (2, 3):
+            raise ValueError(f"`points` must be shaped (N, 2) or (N, 3), got {tuple(array.shape)}")
+        labels, _ = self.evaluate(self._in_3d(array.to(torch.float32)))
+        return labels.to(torch.uint8).numpy()
+
+    def brain_depth(self, points: Any) -> np.ndarray:
+        """Return the depth (mm) of physical points below the brain surface, ``(N,)`` float32.
+
+        The brain surface is the envelope of the gyral crowns, under the
+        subarachnoid CSF; the depth is negative outside it. ``points`` is
+        shaped as in :meth:`label_at`.
+        """
+        array = torch.as_tensor(np.asarray(points, dtype=float))
+        if array.ndim != 2 or array.shape[1] not in (2, 3):
+            raise ValueError(f"`points` must be shaped (N, 2) or (N, 3), got {tuple(array.shape)}")
+        local = self._in_3d(array.to(torch.float32)) @ _tensor(self.rotation, array.to(torch.float32))
+        depth, modulation = self._head_depth(local)
+        for thickness in self._layer_thickness(modulation):
+            depth = depth - thickness
+        return depth.numpy()
+
+    def _in_3d(self, points: torch.Tensor) -> torch.Tensor:
+        if points.shape[-1] == 3:
+            return points
+        plane = torch.full_like(points[:, :1], self.slice_z_mm)
+        return torch.cat([points, plane], dim=-1)
+
+    def evaluate(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the label and lesion index (-1 outside lesions) at physical points ``(N, 3)``."""
+        labels, lesion = [], []
+        for chunk in torch.split(points, _CHUNK):
+            chunk_labels, chunk_lesion = self._evaluate(chunk)
+            labels.append(chunk_labels)
+            lesion.append(chunk_lesion)
+        return torch.cat(labels), torch.cat(lesion)
+
+    @functools.cached_property
+    def _outer_bound(self) -> float:
+        """Largest radius factor of the skin surface over directions, with a 2 % margin."""
+        basis = monomials(torch.as_tensor(fibonacci_sphere(_BOUND_DIRECTIONS)))
+        field = basis.numpy() @ np.asarray(self.shape_coefficients)[:, 0] + self.shape_offsets[0]
+        return 1.02 * (1.0 + self.shape_amplitudes[0] * float(np.abs(field).max())) * (1.0 + self.egg)
+
+    def _evaluate(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        labels = torch.zeros(points.shape[0], dtype=torch.int64, device=points.device)
+        lesion = torch.full_like(labels, -1)
+        local = points @ _tensor(self.rotation, points)
+        # Points outside an ellipsoid that encloses the skin are background.
+        bound = _tensor(self.head_semi_axes_mm, local) * self._outer_bound
+        head = torch.nonzero(((local / bound) ** 2).sum(dim=-1) <= 1.0)[:, 0]
+        if head.numel() == 0:
+            return labels, lesion
+        labels[head] = self._head_labels(local[head])
+
+        if self.lesions:
+            white = torch.nonzero(labels == _WHITE)[:, 0]
+            index = self._lesion_index(points[white])
+            hit = white[index >= 0]
+            labels[hit] = _LESION
+            lesion[hit] = index[index >= 0]
+        return labels, lesion
+
+    def _head_labels(self, local: torch.Tensor) -> torch.Tensor:
+        """Labels of points in the head frame, without lesions."""
+        labels = torch.zeros(local.shape[0], dtype=torch.int64, device=local.device)
+        # Peel the layers: depth is measured below the skin, then below each layer in turn.
+        depth, modulation = self._head_depth(local)
+        for label, thickness in zip((_SKIN, _FAT, _BONE, _MARROW, _BONE, _CSF), self._layer_thickness(modulation)):
+            labels[depth >= 0] = label
+            depth = depth - thickness
+        brain = torch.nonzero(depth >= 0)[:, 0]
+        labels[brain] = self._brain_labels(local[brain], depth[brain], modulation[brain])
+        return labels
+
+    def _head_depth(self, local: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the depth below the skin (mm) and the smooth modulation fields ``(N, 5)``."""
+        axes = _tensor(self.head_semi_axes_mm, local)
+        posterior = (local[:, 1] / axes[1]).clamp(-1.0, 1.0)
+        widening = torch.stack(
+            [1.0 + self.egg * posterior, torch.ones_like(posterior), torch.ones_like(posterior)], dim=-1
+        )
+        semi_axes = axes * widening
+        directions, _ = unit_directions(local / semi_axes)
+        fields = monomials(directions) @ _tensor(self.shape_coefficients, local) + _tensor(self.shape_offsets, local)
+        modulation = fields * _tensor(self.shape_amplitudes, local)
+        depth = ellipsoid_depth(local, semi_axes, 1.0 + modulation[:, 0])
+        return depth, modulation
+
+    def _layer_thickness(self, modulation: torch.Tensor) -> list[torch.Tensor]:
+        """Thickness (mm) of skin, fat, outer table, diploe, inner table and CSF at each point."""
+        skin, fat, outer, diploe, inner, csf = self.layer_thickness_mm
+        fat_factor = (1.0 + modulation[:, 1]).clamp(0.3, 1.7)
+        skull_factor = (1.0 + modulation[:, 2]).clamp(0.3, 1.7)
+        csf_factor = (1.0 + modulation[:, 3]).clamp(0.3, 1.7)
+        return [
+            torch.full_like(fat_factor, skin),
+            fat * fat_factor,
+            outer * skull_factor,
+            diploe * skull_factor,
+            inner * skull_factor,
+            csf * csf_factor,
+        ]
+
+    def _fissure_depth(self, local: torch.Tensor) -> torch.Tensor:
+        """Distance (mm) to the interhemispheric fissure's CSF; +inf where the fissure is absent.
+
+        The fissure runs along x = 0 from the top of the brain down to the
+        corpus callosum, an arch over ``|y - y0| < L`` whose top rises from
+        ``z0`` at its ends to ``z0 + h`` at its middle; in front of and
+        behind the arch it reaches the base of the brain.
+        """
+        center, half_length, base, height = self.callosum_mm
+        along = ((local[:, 1] - center) / half_length).clamp(-1.0, 1.0)
+        floor = base + height * torch.sqrt((1.0 - along**2).clamp_min(0.0))
+        over_callosum = (local[:, 1] - center).abs() < half_length
+        active = (local[:, 2] > floor) | ~over_callosum
+        distance = local[:, 0].abs() - 0.5 * self.fissure_width_mm
+        return torch.where(active, distance, torch.full_like(distance, float("inf")))
+
+    def _sulcal_distance(self, local: torch.Tensor, depth: torch.Tensor, modulation: torch.Tensor) -> torch.Tensor:
+        """Distance (mm) to the nearest sulcus: the zero set of a random field of the direction.
+
+        The sulcal field ``F`` is a sum of plane waves evaluated at
+        ``q = u (1 + b min(depth / D, 2))``, with ``u`` the direction of the
+        point from the head centre, so the zero set forms sheets that run
+        inward from the brain surface and bend by ``b`` per sulcal depth
+        ``D``. The distance to the sheet is ``|F| / |grad F|`` (first
+        order), extended past the sheet's floor (depth ``D`` times a smooth
+        regional factor) by the depth below it.
+        """
+        result = torch.full_like(depth, float("inf"))
+        if self.sulcus_depth_mm <= 0 or local.shape[0] == 0:
+            return result
+        floor = self.sulcus_depth_mm * (1.0 + modulation[:, 4]).clamp(0.3, 1.7)
+        limit = self.sulcus_depth_mm * 1.7 + self.cortical_thickness_mm + self.sulcal_csf_mm
+        near = torch.nonzero(depth < limit)[:, 0]
+        directions, radius = unit_directions(local[near])
+        relative = (depth[near] / self.sulcus_depth_mm).clamp(0.0, _MAX_BEND_DEPTHS)
+        stretch = 1.0 + self.sulcal_bend * relative
+        field, gradient = wave_field(
+            directions * stretch[:, None],
+            _tensor(self.sulcal_frequencies, local),
+            _tensor(self.sulcal_phases, local),
+        )
+        radial = (gradient * directions).sum(dim=-1)
+        tangential = gradient - radial[:, None] * directions
+        bending = torch.where(relative < _MAX_BEND_DEPTHS, self.sulcal_bend / self.sulcus_depth_mm, 0.0)
+        slope2 = (stretch / radius.clamp_min(1.0)) ** 2 * (tangential**2).sum(dim=-1) + (bending * radial) ** 2
+        across = field.abs() / slope2.sqrt().clamp_min(1e-6)
+        below = (depth[near] - floor[near]).clamp_min(0.0)
+        result[near] = torch.sqrt(across**2 + below**2)
+        return result
+
+    def _brain_labels(self, local: torch.Tensor, depth: torch.Tensor, modulation: torch.Tensor) -> torch.Tensor:
+        """Labels inside the brain surface: sulcal CSF, cortex, white matter, nuclei, ventricles."""
+        labels = torch.full_like(depth, _WHITE, dtype=torch.int64)
+        medial = self._fissure_depth(local)
+        sulcal = self._sulcal_distance(local, depth, modulation) - 0.5 * self.sulcal_csf_mm
+        to_csf = torch.minimum(torch.minimum(depth, medial), sulcal)
+        labels[to_csf < self.cortical_thickness_mm] = _GREY
+        labels[(medial < 0) | (sulcal < 0)] = _CSF
+
+        if self.nuclei:
+            low, high = self._nuclei_box
+            white = torch.nonzero((labels == _WHITE) & _in_box(local, low, high))[:, 0]
+            index = inside_ellipsoids(local[white], *self._ellipsoid_tensors(self.nuclei, local))
+            labels[white[index >= 0]] = _GREY
+
+        if self.ventricle_segments:
+            low, high = self._ventricle_box
+            deep = (depth > self.cortical_thickness_mm + self.ventricle_margin_mm) & (medial > 0.5 * self.fissure_width_mm)
+            deep = torch.nonzero(deep & _in_box(local, low, high))[:, 0]
+            segments = _tensor(self.ventricle_segments, local)
+            inside = inside_tube(local[deep], segments[:, 0:3], segments[:, 3:6], segments[:, 6:9], segments[:, 9:12])
+            labels[deep[inside]] = _CSF
+        return labels
+
+    @functools.cached_property
+    def _nuclei_box(self) -> tuple[np.ndarray, np.ndarray]:
+        boxes = [shape.bounding_box() for shape in self.nuclei]
+        return np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
+
+    @functools.cached_property
+    def _ventricle_box(self) -> tuple[np.ndarray, np.ndarray]:
+        segments = np.asarray(self.ventricle_segments)
+        reach = segments[:, 6:12].max()
+        ends = np.concatenate([segments[:, 0:3], segments[:, 3:6]])
+        return ends.min(axis=0) - reach, ends.max(axis=0) + reach
+
+    @staticmethod
+    def _ellipsoid_tensors(shapes: Sequence[Primitive], like: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        centers = _tensor([s.center for s in shapes], like)
+        semi_axes = _tensor([s.semi_axes for s in shapes], like)
+        rotations = _tensor([s.rotation_matrix for s in shapes], like)
+        return centers, semi_axes, rotations
+
+    def _lesion_index(self, points: torch.Tensor) -> torch.Tensor:
+        return inside_ellipsoids(points, *self._ellipsoid_tensors(self.lesions, points))
+
+    # Grids ------------------------------------------------------------------
+
+    def _grid(self, shape: Sequence[int], fov_mm: Any) -> tuple[tuple[int, ...], Any]:
+        shape = check_shape(shape, self.ndim)
+        return shape, grid_geometry(shape, fov_mm)
+
+    def _sub_samples(self, shape: tuple[int, ...], geometry: Any, supersample: int, device: Any):
+        """Yield the physical points ``(N, 3)`` of each sub-sample offset, voxels in C order."""
+        supersample = check_supersample(supersample)
+        spacing = tuple(geometry.spacing)
+        coordinates = grid_coordinates(shape, spacing, device=device, dtype=torch.float32)
+        fractions = (np.arange(supersample) + 0.5) / supersample - 0.5
+        spacing_physical = list(reversed(spacing))
+        for offset in itertools.product(*[fractions * step for step in spacing_physical]):
+            shifted = [c + float(o) for c, o in zip(coordinates, offset)]
+            mesh = torch.meshgrid(*reversed(shifted), indexing="ij")
+            physical = torch.stack([m.reshape(-1) for m in reversed(mesh)], dim=-1)
+            yield self._in_3d(physical)
+
+    def _counts(self, shape: tuple[int, ...], geometry: Any, supersample: int, device: Any) -> torch.Tensor:
+        size = int(np.prod(shape))
+        counts = torch.zeros((len(HEAD_LABELS), size), dtype=torch.int32, device=device)
+        ones = torch.ones((1, size), dtype=torch.int32, device=device)
+        for points in self._sub_samples(shape, geometry, supersample, device):
+            labels, _ = self.evaluate(points)
+            counts.scatter_add_(0, labels.view(1, -1), ones)
+        return counts.view(len(HEAD_LABELS), *shape)
+
+    def label_map(
+        self,
+        shape: Sequence[int],
+        fov_mm: float | Sequence[float],
+        *,
+        supersample: int = 1,
+        device: torch.device | str | None = None,
+    ) -> LabelMap:
+        """Return the label of each voxel: the label of most of its sub-samples (ties: lower label)."""
+        shape, geometry = self._grid(shape, fov_mm)
+        counts = self._counts(shape, geometry, supersample, device)
+        label = torch.argmax(counts, dim=0).to(torch.uint8)
+        return LabelMap(data=label.unsqueeze(0), geometry=geometry)
+
+    def tissue_fractions(
+        self,
+        shape: Sequence[int],
+        fov_mm: float | Sequence[float],
+        *,
+        supersample: int = 1,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> Image:
+        """Return the fraction of each voxel's sub-samples with each label, ``(L, *shape)``."""
+        shape, geometry = self._grid(shape, fov_mm)
+        counts = self._counts(shape, geometry, supersample, device)
+        fractions = counts.to(dtype) / float(supersample) ** self.ndim
+        return Image(data=fractions, geometry=geometry)
+
+    def rasterize(
+        self,
+        shape: Sequence[int],
+        fov_mm: float | Sequence[float],
+        *,
+        supersample: int = 1,
+        values: Mapping[str, float] | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> Image:
+        """Rasterise tissue values with partial volume, ``(1, *shape)``.
+
+        ``values`` maps tissue names to numbers; by default each tissue
+        takes its proton density at the head's field strength and each
+        lesion its own drawn value.
+        """
+        shape, geometry = self._grid(shape, fov_mm)
+        table = dict(self.tissue_values) if values is None else dict(values)
+        missing = [t for t in HEAD_LABELS if t not in table]
+        if missing:
+            raise ValueError(f"`values` must give a value for every tissue, missing {missing}")
+        lookup = torch.tensor([float(table[t]) for t in HEAD_LABELS], dtype=torch.float64, device=device)
+        lesion_values = torch.tensor(
+            [float(p.value) if values is None else float(table["lesion"]) for p in self.lesions] or [0.0],
+            dtype=torch.float64,
+            device=device,
+        )
+        total = torch.zeros(int(np.prod(shape)), dtype=torch.float64, device=device)
+        for points in self._sub_samples(shape, geometry, supersample, device):
+            labels, lesion = self.evaluate(points)
+            value = lookup[labels]
+            in_lesion = lesion >= 0
+            value[in_lesion] = lesion_values[lesion[in_lesion]]
+            total += value
+        data = (total / float(supersample) ** self.ndim).to(dtype).view(1, *shape)
+        return Image(data=data, geometry=geometry)

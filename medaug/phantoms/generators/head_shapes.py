@@ -1,0 +1,197 @@
+"""Deep structures of the procedural head: basal ganglia, thalami, ventricles, corpus callosum, lesions.
+
+Positions are in the head frame (mm; x left, y posterior, z superior, 0
+near the level of the anterior and posterior commissures) for a brain of
+semi-axes 60 x 80 x 70 mm, and scale per axis with the drawn brain. They
+are rounded estimates of adult anatomy chosen to look right in axial
+slices, not measurements taken from an atlas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from medaug.phantoms.primitives import Primitive, rotation_z
+
+if TYPE_CHECKING:
+    from medaug.phantoms.generators.head import HeadParameters
+    from medaug.phantoms.generators.head_model import ProceduralHead
+
+__all__ = ["deep_nuclei", "draw_lesions", "ventricle_segments"]
+
+# Left-side grey-matter nuclei: centre (x, y, z) and semi-axes, mm.
+_NUCLEI = (
+    ((12.0, -17.0, 11.0), (5.0, 10.0, 9.0)),   # caudate head
+    ((14.5, 2.0, 19.0), (3.0, 11.0, 4.0)),     # caudate body
+    ((25.0, -2.0, 2.0), (5.5, 15.0, 10.0)),    # lentiform nucleus (putamen and pallidum)
+    ((9.0, 12.0, 6.0), (7.0, 13.0, 9.0)),      # thalamus
+)
+
+# Left lateral ventricle: control points (x, y, z) and radii along x, y, z, mm.
+_LATERAL_VENTRICLE = {
+    "frontal_tip": ((5.5, -30.0, 12.0), (2.5, 3.0, 4.0)),
+    "frontal": ((6.5, -22.0, 14.0), (4.0, 4.0, 6.0)),
+    "body_front": ((6.5, -8.0, 16.0), (3.5, 4.0, 5.5)),
+    "body": ((8.0, 6.0, 18.0), (3.5, 4.0, 5.0)),
+    "body_back": ((11.0, 18.0, 17.0), (4.0, 4.0, 5.0)),
+    "atrium": ((18.0, 30.0, 12.0), (6.0, 6.0, 7.0)),
+    "occipital": ((17.0, 42.0, 10.0), (3.0, 3.0, 3.5)),
+    "occipital_tip": ((14.0, 52.0, 9.0), (1.5, 2.0, 2.0)),
+    "temporal": ((27.0, 24.0, 0.0), (4.0, 4.0, 4.0)),
+    "temporal_middle": ((30.0, 12.0, -10.0), (3.0, 3.0, 3.0)),
+    "temporal_tip": ((30.0, 0.0, -16.0), (2.0, 2.0, 2.5)),
+}
+_CHAINS = (
+    ("frontal_tip", "frontal", "body_front", "body", "body_back", "atrium"),
+    ("atrium", "occipital", "occipital_tip"),
+    ("atrium", "temporal", "temporal_middle", "temporal_tip"),
+)
+# Third ventricle: a midline slit from one point to another, with radii.
+_THIRD_VENTRICLE = ((0.0, 0.0, 3.0), (0.0, 16.0, 3.0), (1.5, 3.0, 7.0))
+
+# Point the ventricles grow away from, mm.
+_VENTRICLE_CENTER = np.array([0.0, 8.0, 12.0])
+# Exponents of the ventricle scale for the radii and for the length; 2 * 1.25 + 0.5 = 3.
+_RADIUS_EXPONENT = 1.25
+_LENGTH_EXPONENT = 0.5
+# Half the thickness of the septum pellucidum between the lateral ventricles, mm.
+_SEPTUM_HALF_MM = 1.0
+# Corpus callosum arch: centre y, half length, height of its ends, rise at its middle (mm).
+_CALLOSUM = (4.0, 40.0, 8.0, 14.0)
+
+# Random shifts (standard deviation, mm) and relative radius changes of each side.
+_SHIFT_SD_MM = 1.0
+_RADIUS_SPREAD = 0.1
+
+# Lesion candidates drawn at once, batches tried per lesion, margin on the semi-axes.
+_LESION_BATCH = 16
+_LESION_BATCHES = 8
+_LESION_MARGIN = 1.1
+
+
+def deep_nuclei(rng: np.random.Generator, size: np.ndarray) -> tuple[Primitive, ...]:
+    """Draw the caudate, lentiform and thalamus of both sides as grey-matter ellipsoids.
+
+    ``size`` is the brain's size per axis relative to the reference brain.
+    """
+    shapes = []
+    for side in (1.0, -1.0):
+        for center, semi_axes in _NUCLEI:
+            mirrored = np.array([side * center[0], center[1], center[2]]) * size
+            shift = rng.normal(0.0, _SHIFT_SD_MM, 3)
+            axes = np.asarray(semi_axes) * size * (1.0 + _RADIUS_SPREAD * rng.uniform(-1, 1, 3))
+            turn = rng.normal(0.0, 5.0)
+            shapes.append(Primitive("ellipsoid", mirrored + shift, axes, rotation_z(turn), 1.0, "grey_matter"))
+    return tuple(shapes)
+
+
+def _grow(point: np.ndarray, radii: np.ndarray, scale: float, lateral: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Move ``point`` away from the ventricle centre and widen ``radii`` for ``scale``."""
+    grown = _VENTRICLE_CENTER + (point - _VENTRICLE_CENTER) * scale**_LENGTH_EXPONENT
+    grown_radii = radii * scale**_RADIUS_EXPONENT
+    if lateral:
+        # The medial wall stays at the septum however wide the ventricle grows.
+        grown[0] = max(point[0] * scale**_LENGTH_EXPONENT, _SEPTUM_HALF_MM + grown_radii[0])
+    return grown, grown_radii
+
+
+def ventricle_segments(
+    rng: np.random.Generator, size: np.ndarray, scale: float
+) -> tuple[tuple[tuple[float, ...], ...], tuple[float, float, float, float]]:
+    """Draw the tube segments of the lateral and third ventricles and the corpus callosum arch.
+
+    Returns the segments, each ``start (3), end (3), start radii (3), end
+    radii (3)`` in mm, and the arch ``(y centre, half length, end height,
+    rise)`` in mm, raised as the ventricles grow.
+    """
+    segments = []
+    for side in (1.0, -1.0):
+        points = {}
+        for name, (point, radii) in _LATERAL_VENTRICLE.items():
+            grown, grown_radii = _grow(np.asarray(point), np.asarray(radii), scale, lateral=True)
+            grown = grown * size * np.array([side, 1.0, 1.0]) + rng.normal(0.0, _SHIFT_SD_MM, 3)
+            grown_radii = grown_radii * size * (1.0 + _RADIUS_SPREAD * rng.uniform(-1, 1, 3))
+            points[name] = (grown, grown_radii)
+        for chain in _CHAINS:
+            for first, second in zip(chain[:-1], chain[1:]):
+                segments.append((*points[first][0], *points[second][0], *points[first][1], *points[second][1]))
+
+    start, end, radii = (np.asarray(v) for v in _THIRD_VENTRICLE)
+    start, start_radii = _grow(start, radii, scale, lateral=False)
+    end, _ = _grow(end, radii, scale, lateral=False)
+    segments.append((*(start * size), *(end * size), *(start_radii * size), *(start_radii * size)))
+
+    body_point, body_radii = _LATERAL_VENTRICLE["body"]
+    body_top = body_point[2] + body_radii[2]
+    grown_body, grown_radii = _grow(np.asarray(body_point), np.asarray(body_radii), scale, lateral=False)
+    lift = grown_body[2] + grown_radii[2] - body_top
+    center, half_length, end_height, rise = _CALLOSUM
+    callosum = (center * size[1], half_length * size[1], (end_height + lift) * size[2], rise * size[2])
+    segments = [tuple(float(v) for v in segment) for segment in segments]
+    return tuple(segments), tuple(float(v) for v in callosum)
+
+
+def draw_lesions(
+    rng: np.random.Generator, head: ProceduralHead, parameters: HeadParameters, density: float
+) -> tuple[Primitive, ...]:
+    """Draw lesion ellipsoids (physical frame) whose boundary, enlarged by 10 %, lies in white matter.
+
+    ``head`` has no lesions yet. Candidates are drawn in batches; a lesion
+    that finds no place after all batches is left out, so a head may carry
+    fewer lesions than drawn. A 2D head centres its lesions on its plane.
+    """
+    low, high = (int(v) for v in parameters.lesion_count)
+    count = int(rng.integers(low, high + 1))
+    radius_low, radius_high = parameters.lesion_radius_mm
+    contrast_low, contrast_high = parameters.lesion_contrast
+    brain = parameters.brain_semi_axes_mm
+    rotation = np.asarray(head.rotation)
+    lesions: list[Primitive] = []
+    for _ in range(count):
+        for _batch in range(_LESION_BATCHES):
+            semi_axes = rng.uniform(radius_low, radius_high, (_LESION_BATCH, 3))
+            local = rng.uniform(-1.0, 1.0, (_LESION_BATCH, 3)) * brain * np.array([0.6, 0.6, 0.45])
+            centers = (local + np.array([0.0, 0.0, 0.3 * brain[2]])) @ rotation.T
+            if head.ndim == 2:
+                centers[:, 2] = head.slice_z_mm
+            angles = rng.uniform(0.0, 360.0, _LESION_BATCH)
+            contrasts = rng.uniform(contrast_low, contrast_high, _LESION_BATCH)
+            candidates = [
+                Primitive("ellipsoid", c, a, rotation_z(t), density * k, "lesion")
+                for c, a, t, k in zip(centers, semi_axes, angles, contrasts)
+            ]
+            chosen = _first_fitting(head, candidates, lesions)
+            if chosen is not None:
+                lesions.append(chosen)
+                break
+    return tuple(lesions)
+
+
+def _first_fitting(head: ProceduralHead, candidates: list[Primitive], placed: list[Primitive]) -> Primitive | None:
+    """Return the first candidate whose enlarged boundary is all white matter, clear of ``placed``."""
+    samples = []
+    for candidate in candidates:
+        enlarged = candidate.replace(semi_axes=tuple(_LESION_MARGIN * a for a in candidate.semi_axes))
+        if head.ndim == 2:
+            plane = Primitive("ellipse", enlarged.center[:2], enlarged.semi_axes[:2], enlarged.rotation_matrix[:2, :2])
+            boundary = plane.boundary_points(48)
+            boundary = np.concatenate([boundary, np.full((len(boundary), 1), head.slice_z_mm)], axis=1)
+        else:
+            boundary = enlarged.boundary_points(96)
+        samples.append(np.concatenate([boundary, np.asarray(candidate.center)[None]], axis=0))
+    labels = head.label_at(np.concatenate(samples)).reshape(len(candidates), -1)
+    white = head.label_of("white_matter")
+    for candidate, sample_labels in zip(candidates, labels):
+        if not np.all(sample_labels == white):
+            continue
+        reach = _LESION_MARGIN * max(candidate.semi_axes)
+        clear = all(
+            np.linalg.norm(np.asarray(other.center) - np.asarray(candidate.center))
+            > reach + _LESION_MARGIN * max(other.semi_axes)
+            for other in placed
+        )
+        if clear:
+            return candidate
+    return None
