@@ -21,7 +21,12 @@ import torch
 from medaug.phantoms.functional.anatomy import MONOMIAL_COUNT, fibonacci_sphere, monomials
 from medaug.phantoms.generators.common import check_generator, check_range
 from medaug.phantoms.generators.head_model import HEAD_LABELS, ProceduralHead
-from medaug.phantoms.generators.head_shapes import deep_nuclei, draw_lesions, ventricle_segments
+from medaug.phantoms.generators.head_shapes import (
+    deep_nuclei,
+    draw_lesions,
+    sylvian_fissures,
+    ventricle_segments,
+)
 from medaug.phantoms.primitives import rotation_z
 from medaug.phantoms.tissues import mr_parameter
 
@@ -185,7 +190,8 @@ def procedural_head(
       fissure is a midline CSF sheet from the top of the brain down to the
       corpus callosum (and to the base in front of and behind it). Brain
       points closer than ``cortical_thickness_mm`` to CSF are grey matter,
-      the others white matter.
+      the others white matter. Each Sylvian fissure is a CSF sheet along
+      the insula joined to the lateral surface by a vertical sheet.
     * Deep grey matter: caudate (head and body), lentiform nucleus and
       thalamus on each side, as ellipsoids in white matter.
     * Ventricles: each lateral ventricle is a tapered tube along a curved
@@ -241,6 +247,7 @@ def procedural_head(
     size = brain / REFERENCE_BRAIN_MM
     nuclei = deep_nuclei(rng, size)
     segments, callosum = ventricle_segments(rng, size, parameters.ventricle_scale)
+    sylvian = sylvian_fissures(rng, size)
     slice_z = float(rng.uniform(*parameters.slice_z_mm))
 
     skull = parameters.skull_thickness_mm
@@ -264,6 +271,7 @@ def procedural_head(
         sulcal_bend=bend,
         fissure_width_mm=float(parameters.fissure_width_mm),
         callosum_mm=callosum,
+        sylvian_mm=sylvian,
         ventricle_segments=segments,
         ventricle_margin_mm=3.0,
         nuclei=nuclei,

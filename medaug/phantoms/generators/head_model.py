@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,7 @@ class ProceduralHead:
     sulcal_bend: float
     fissure_width_mm: float
     callosum_mm: tuple[float, float, float, float]
+    sylvian_mm: tuple[tuple[float, ...], ...]
     ventricle_segments: tuple[tuple[float, ...], ...]
     ventricle_margin_mm: float
     nuclei: tuple[Primitive, ...]
@@ -274,6 +276,32 @@ class ProceduralHead:
         distance = local[:, 0].abs() - 0.5 * self.fissure_width_mm
         return torch.where(active, distance, torch.full_like(distance, float("inf")))
 
+    def _sylvian_distance(self, local: torch.Tensor) -> torch.Tensor:
+        """Distance (mm) to the Sylvian fissures; the first fissure is on the left (x > 0).
+
+        Each fissure is the insular cistern, a sheet at ``|x| = x_insula``
+        over an ellipse in (y, z), joined to the brain surface by the
+        lateral sulcus, a vertical sheet from the cistern's middle that
+        runs outward turned forward by ``turn`` degrees, as tall as the
+        cistern. Past a sheet's edge the distance grows with the distance
+        beyond the edge.
+        """
+        result = torch.full_like(local[:, 0], float("inf"))
+        for side, fissure in zip((1.0, -1.0), self.sylvian_mm):
+            insula, center_y, center_z, half_length, half_height, turn = fissure
+            lateral = side * local[:, 0]
+            along = (local[:, 1] - center_y) / half_length
+            across = (local[:, 2] - center_z) / half_height
+            outside = ((along**2 + across**2).sqrt() - 1.0).clamp_min(0.0) * min(half_length, half_height)
+            cistern = torch.sqrt((lateral - insula) ** 2 + outside**2)
+            angle = math.radians(turn)
+            sheet = ((lateral - insula) * math.sin(angle) + (local[:, 1] - center_y) * math.cos(angle)).abs()
+            medial_of = (insula - lateral).clamp_min(0.0)
+            above = (across.abs() - 1.0).clamp_min(0.0) * half_height
+            stem = torch.sqrt(sheet**2 + medial_of**2 + above**2)
+            result = torch.minimum(result, torch.minimum(cistern, stem))
+        return result
+
     def _sulcal_distance(self, local: torch.Tensor, depth: torch.Tensor, modulation: torch.Tensor) -> torch.Tensor:
         """Distance (mm) to the nearest sulcus: the zero set of a random field of the direction.
 
@@ -313,6 +341,7 @@ class ProceduralHead:
         labels = torch.full_like(depth, _WHITE, dtype=torch.int64)
         medial = self._fissure_depth(local)
         sulcal = self._sulcal_distance(local, depth, modulation) - 0.5 * self.sulcal_csf_mm
+        sulcal = torch.minimum(sulcal, self._sylvian_distance(local) - 0.5 * self.fissure_width_mm)
         to_csf = torch.minimum(torch.minimum(depth, medial), sulcal)
         labels[to_csf < self.cortical_thickness_mm] = _GREY
         labels[(medial < 0) | (sulcal < 0)] = _CSF

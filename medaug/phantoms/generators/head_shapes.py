@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from medaug.phantoms.generators.head import HeadParameters
     from medaug.phantoms.generators.head_model import ProceduralHead
 
-__all__ = ["deep_nuclei", "draw_lesions", "ventricle_segments"]
+__all__ = ["deep_nuclei", "draw_lesions", "sylvian_fissures", "ventricle_segments"]
 
 # Left-side grey-matter nuclei: centre (x, y, z) and semi-axes, mm.
 _NUCLEI = (
@@ -31,8 +31,8 @@ _NUCLEI = (
 
 # Left lateral ventricle: control points (x, y, z) and radii along x, y, z, mm.
 _LATERAL_VENTRICLE = {
-    "frontal_tip": ((5.5, -30.0, 12.0), (2.5, 3.0, 4.0)),
-    "frontal": ((6.5, -22.0, 14.0), (4.0, 4.0, 6.0)),
+    "frontal_tip": ((5.5, -30.0, 10.0), (2.5, 3.0, 4.5)),
+    "frontal": ((6.5, -22.0, 12.0), (4.0, 4.0, 7.0)),
     "body_front": ((6.5, -8.0, 16.0), (3.5, 4.0, 5.5)),
     "body": ((8.0, 6.0, 18.0), (3.5, 4.0, 5.0)),
     "body_back": ((11.0, 18.0, 17.0), (4.0, 4.0, 5.0)),
@@ -61,6 +61,11 @@ _SEPTUM_HALF_MM = 1.0
 # Corpus callosum arch: centre y, half length, height of its ends, rise at its middle (mm).
 _CALLOSUM = (4.0, 40.0, 8.0, 14.0)
 
+# Left Sylvian fissure: insula distance from the midline, centre y and z of
+# the insular cistern, its half length (y) and half height (z) in mm, and the
+# turn (degrees) of the lateral sulcus forward from the pure lateral direction.
+_SYLVIAN = (36.0, -5.0, 5.0, 22.0, 12.0, 20.0)
+
 # Random shifts (standard deviation, mm) and relative radius changes of each side.
 _SHIFT_SD_MM = 1.0
 _RADIUS_SPREAD = 0.1
@@ -85,6 +90,27 @@ def deep_nuclei(rng: np.random.Generator, size: np.ndarray) -> tuple[Primitive, 
             turn = rng.normal(0.0, 5.0)
             shapes.append(Primitive("ellipsoid", mirrored + shift, axes, rotation_z(turn), 1.0, "grey_matter"))
     return tuple(shapes)
+
+
+def sylvian_fissures(rng: np.random.Generator, size: np.ndarray) -> tuple[tuple[float, ...], ...]:
+    """Draw the left and right Sylvian fissures, each as the numbers of ``_SYLVIAN`` (x positive).
+
+    ``size`` is the brain's size per axis relative to the reference brain.
+    """
+    fissures = []
+    for _side in (1.0, -1.0):
+        insula, center_y, center_z, half_length, half_height, turn = _SYLVIAN
+        shift = rng.normal(0.0, _SHIFT_SD_MM, 3)
+        spread = 1.0 + _RADIUS_SPREAD * rng.uniform(-1.0, 1.0, 2)
+        fissures.append((
+            float(insula * size[0] + shift[0]),
+            float(center_y * size[1] + shift[1]),
+            float(center_z * size[2] + shift[2]),
+            float(half_length * size[1] * spread[0]),
+            float(half_height * size[2] * spread[1]),
+            float(turn + rng.normal(0.0, 8.0)),
+        ))
+    return tuple(fissures)
 
 
 def _grow(point: np.ndarray, radii: np.ndarray, scale: float, lateral: bool) -> tuple[np.ndarray, np.ndarray]:
