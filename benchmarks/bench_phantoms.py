@@ -7,7 +7,9 @@ Run from the repository root with the benchmark environment:
 Rasterisation: the modified 3D Shepp-Logan phantom (10 ellipsoids) at 128^3
 and 256^3, one sample per voxel (no partial volume, as the peers do).
 k-space: the analytic transform of the 2D modified Shepp-Logan phantom at
-256^2 = 65,536 arbitrary locations. Times are medians of repeated calls on
+256^2 = 65,536 arbitrary locations. Heads: label maps of the folded
+procedural head and of the layered (ellipsoid) head with 2x2 or 2x2x2
+sub-samples per voxel, and the time to draw one. Times are medians of repeated calls on
 one thread; the table is written to docs/benchmarks/phantoms.md.
 """
 
@@ -74,6 +76,33 @@ def _kspace_rows(repeats: int) -> list[tuple[str, str, float]]:
     ]
 
 
+def _head_rows(repeats: int) -> list[tuple[str, str, float]]:
+    """Time drawing and labelling heads: the folded procedural head against the layered one."""
+    from medaug.phantoms import HeadParameters, layered_head, procedural_head
+
+    parameters = HeadParameters(lesion_count=(2, 2))
+    rows = []
+    for ndim, shape in ((2, (256, 256)), (3, (128, 128, 128))):
+        folded = procedural_head(np.random.default_rng(0), parameters, ndim=ndim)
+        layered = layered_head(np.random.default_rng(0), parameters, ndim=ndim)
+        size = "x".join(str(n) for n in shape)
+        task = f"label map of a {ndim}D head, {size}, supersample 2"
+        rows += [
+            (task, "medaug procedural_head (folded)",
+             _time(lambda head=folded, grid=shape: head.label_map(grid, 220.0, supersample=2), repeats)),
+            (task, "medaug layered_head (ellipsoids)",
+             _time(lambda head=layered, grid=shape: head.label_map(grid, 220.0, supersample=2), repeats)),
+        ]
+    task = "draw a 3D head with 2 lesions"
+    rows += [
+        (task, "medaug procedural_head (folded)",
+         _time(lambda: procedural_head(np.random.default_rng(1), parameters, ndim=3), repeats)),
+        (task, "medaug layered_head (ellipsoids)",
+         _time(lambda: layered_head(np.random.default_rng(1), parameters, ndim=3), repeats)),
+    ]
+    return rows
+
+
 def inverse_crime_gap(n: int = 256, fov_mm: float = 256.0) -> list[tuple[int, float, float]]:
     """Return (supersample, error vs F, error vs F sinc sinc) of a raster's DFT, relative L2.
 
@@ -104,7 +133,8 @@ def inverse_crime_gap(n: int = 256, fov_mm: float = 256.0) -> list[tuple[int, fl
 def main() -> None:
     """Time the peers side by side and write the markdown table."""
     torch.set_num_threads(1)
-    rows = _raster_rows(128, repeats=3) + _raster_rows(256, repeats=1) + _kspace_rows(repeats=5)
+    rows = (_raster_rows(128, repeats=3) + _raster_rows(256, repeats=1) + _kspace_rows(repeats=5)
+            + _head_rows(repeats=3))
 
     machine = f"{platform.machine()} {platform.processor() or ''}".strip()
     lines = [
@@ -117,7 +147,8 @@ def main() -> None:
         "",
         "Ratio is each row's time over the first medaug row of its task (above 1: slower than "
         "that row). Median of 3 calls "
-        "at 128^3 and 5 for k-space; 256^3 is timed once after a warm-up call.",
+        "at 128^3 and for heads, 5 for k-space; 256^3 is timed once after a warm-up call. "
+        "No peer generates folded heads, so the head rows compare medaug's two head models.",
         "",
         "| task | implementation | time (s) | ratio to medaug |",
         "| --- | --- | ---: | ---: |",

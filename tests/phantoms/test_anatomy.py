@@ -82,7 +82,7 @@ def test_wave_field_has_unit_variance():
 
     value, _ = wave_field(points, frequencies, phases)
 
-    # Each cosine has variance 1/2 and the sum is scaled by sqrt(2 / K); the
+    # Each cosine has variance 1/2 and the sum is scaled by sqrt(2 / K). The
     # 20,000 points span many wavelengths, so the sample variance is within a few %.
     assert float(value.var()) == pytest.approx(1.0, rel=0.1)
 

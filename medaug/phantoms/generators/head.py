@@ -185,8 +185,8 @@ def procedural_head(
       depth below it, their thicknesses modulated by further smooth fields.
     * Cortex: sulci are the zero set of a band-limited random field of the
       direction from the head centre (a sum of plane waves of one spatial
-      frequency), cut off below a depth that varies by region, with
-      CSF of width ``sulcal_csf_mm`` inside them. The interhemispheric
+      frequency). They stop at a depth that varies by region and hold CSF
+      of width ``sulcal_csf_mm``. The interhemispheric
       fissure is a midline CSF sheet from the top of the brain down to the
       corpus callosum (and to the base in front of and behind it). Brain
       points closer than ``cortical_thickness_mm`` to CSF are grey matter,

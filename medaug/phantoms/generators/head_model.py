@@ -2,11 +2,11 @@
 
 The head is a set of implicit functions of the position, not a list of
 shapes, so the cortex can fold. Each point's label follows from its depth
-below the skin, the depth of the brain surface under it, its distance to
-the interhemispheric fissure and to the sulci, and whether it falls in a
-deep nucleus, a ventricle or a lesion (see :func:`procedural_head` for the
-model and :class:`~medaug.phantoms.generators.head.HeadParameters` for its
-parameters). Grids are sampled like :class:`~medaug.phantoms.Phantom`:
+below the skin and below the brain surface, its distance to the fissures
+and sulci, and whether it falls in a deep nucleus, a ventricle or a lesion.
+:func:`~medaug.phantoms.generators.head.procedural_head` describes the
+model and :class:`~medaug.phantoms.generators.head.HeadParameters` its
+parameters. Grids are sampled like :class:`~medaug.phantoms.Phantom`:
 centred, with ``supersample**n`` sub-samples per voxel.
 """
 
@@ -53,7 +53,7 @@ HEAD_LABELS = (
 
 _SKIN, _FAT, _BONE, _MARROW, _CSF, _GREY, _WHITE, _LESION = range(1, 9)
 
-# Points evaluated at once; bounds the memory of the sulcal field to about 100 MB.
+# Points evaluated at once, which bounds the memory of the sulcal field to about 100 MB.
 _CHUNK = 1 << 18
 
 # Directions on which the bound of the skin surface is searched.
@@ -76,7 +76,7 @@ def _tensor(value: Any, like: torch.Tensor) -> torch.Tensor:
 class ProceduralHead:
     """A drawn procedural head: every number that fixes its anatomy.
 
-    Built by :func:`~medaug.phantoms.generators.head.procedural_head`;
+    Built by :func:`~medaug.phantoms.generators.head.procedural_head`, and
     the fields are the record of the draw (lengths in mm). The head frame
     has x to the subject's left, y posterior and z superior (LPS), and
     ``rotation`` maps it to physical coordinates. A 2D head is the plane
@@ -138,14 +138,14 @@ class ProceduralHead:
         return HEAD_LABELS.index(tissue)
 
     def kspace(self, k: Any, **options: Any) -> Any:
-        """Raise: the folded cortex has no closed-form Fourier transform."""
+        """Raise NotLaminarError because the folded cortex has no closed-form Fourier transform."""
         raise NotLaminarError(
             "a procedural head has a folded cortex with no closed-form Fourier transform or "
             "sinogram; rasterise it, or use layered_head() for an analytic head"
         )
 
     def sinogram(self, angles_deg: Any, positions_mm: Any, **options: Any) -> Any:
-        """Raise: the folded cortex has no closed-form Radon transform."""
+        """Raise NotLaminarError because the folded cortex has no closed-form Radon transform."""
         return self.kspace(None)
 
     # Point evaluation ---------------------------------------------------------
@@ -166,7 +166,7 @@ class ProceduralHead:
         """Return the depth (mm) of physical points below the brain surface, ``(N,)`` float32.
 
         The brain surface is the envelope of the gyral crowns, under the
-        subarachnoid CSF; the depth is negative outside it. ``points`` is
+        subarachnoid CSF. The depth is negative outside it. ``points`` is
         shaped as in :meth:`label_at`.
         """
         array = torch.as_tensor(np.asarray(points, dtype=float))
@@ -220,7 +220,7 @@ class ProceduralHead:
         return labels, lesion
 
     def _head_labels(self, local: torch.Tensor) -> torch.Tensor:
-        """Labels of points in the head frame, without lesions."""
+        """Return the labels of points in the head frame, without lesions."""
         labels = torch.zeros(local.shape[0], dtype=torch.int64, device=local.device)
         # Peel the layers: depth is measured below the skin, then below each layer in turn.
         depth, modulation = self._head_depth(local)
@@ -246,7 +246,7 @@ class ProceduralHead:
         return depth, modulation
 
     def _layer_thickness(self, modulation: torch.Tensor) -> list[torch.Tensor]:
-        """Thickness (mm) of skin, fat, outer table, diploe, inner table and CSF at each point."""
+        """Return the thickness (mm) of skin, fat, outer table, diploe, inner table and CSF at each point."""
         skin, fat, outer, diploe, inner, csf = self.layer_thickness_mm
         fat_factor = (1.0 + modulation[:, 1]).clamp(0.3, 1.7)
         skull_factor = (1.0 + modulation[:, 2]).clamp(0.3, 1.7)
@@ -261,7 +261,7 @@ class ProceduralHead:
         ]
 
     def _fissure_depth(self, local: torch.Tensor) -> torch.Tensor:
-        """Distance (mm) to the interhemispheric fissure's CSF; +inf where the fissure is absent.
+        """Return the distance (mm) to the interhemispheric fissure's CSF, +inf where it is absent.
 
         The fissure runs along x = 0 from the top of the brain down to the
         corpus callosum, an arch over ``|y - y0| < L`` whose top rises from
@@ -277,14 +277,13 @@ class ProceduralHead:
         return torch.where(active, distance, torch.full_like(distance, float("inf")))
 
     def _sylvian_distance(self, local: torch.Tensor) -> torch.Tensor:
-        """Distance (mm) to the Sylvian fissures; the first fissure is on the left (x > 0).
+        """Return the distance (mm) to the Sylvian fissures. The first fissure is on the left (x > 0).
 
         Each fissure is the insular cistern, a sheet at ``|x| = x_insula``
-        over an ellipse in (y, z), joined to the brain surface by the
-        lateral sulcus, a vertical sheet from the cistern's middle that
-        runs outward turned forward by ``turn`` degrees, as tall as the
-        cistern. Past a sheet's edge the distance grows with the distance
-        beyond the edge.
+        over an ellipse in (y, z). The lateral sulcus joins it to the brain
+        surface: a vertical sheet as tall as the cistern, from its middle
+        outward, turned forward by ``turn`` degrees. Past a sheet's edge the
+        distance grows with the distance beyond the edge.
         """
         result = torch.full_like(local[:, 0], float("inf"))
         for side, fissure in zip((1.0, -1.0), self.sylvian_mm):
@@ -303,11 +302,11 @@ class ProceduralHead:
         return result
 
     def _sulcal_distance(self, local: torch.Tensor, depth: torch.Tensor, modulation: torch.Tensor) -> torch.Tensor:
-        """Distance (mm) to the nearest sulcus: the zero set of a random field of the direction.
+        """Return the distance (mm) to the nearest sulcus, the zero set of a random field of the direction.
 
         The sulcal field ``F`` is a sum of plane waves evaluated at
         ``q = u (1 + b min(depth / D, 2))``, with ``u`` the direction of the
-        point from the head centre, so the zero set forms sheets that run
+        point from the head centre. Its zero set forms sheets that run
         inward from the brain surface and bend by ``b`` per sulcal depth
         ``D``. The distance to the sheet is ``|F| / |grad F|`` (first
         order), extended past the sheet's floor (depth ``D`` times a smooth
@@ -337,7 +336,7 @@ class ProceduralHead:
         return result
 
     def _brain_labels(self, local: torch.Tensor, depth: torch.Tensor, modulation: torch.Tensor) -> torch.Tensor:
-        """Labels inside the brain surface: sulcal CSF, cortex, white matter, nuclei, ventricles."""
+        """Return the labels inside the brain surface: sulcal CSF, cortex, white matter, nuclei, ventricles."""
         labels = torch.full_like(depth, _WHITE, dtype=torch.int64)
         medial = self._fissure_depth(local)
         sulcal = self._sulcal_distance(local, depth, modulation) - 0.5 * self.sulcal_csf_mm
@@ -452,8 +451,8 @@ class ProceduralHead:
     ) -> Image:
         """Rasterise tissue values with partial volume, ``(1, *shape)``.
 
-        ``values`` maps tissue names to numbers; by default each tissue
-        takes its proton density at the head's field strength and each
+        ``values`` maps tissue names to numbers. By default each tissue
+        takes its proton density at the head's field strength, and each
         lesion its own drawn value.
         """
         shape, geometry = self._grid(shape, fov_mm)

@@ -1,8 +1,9 @@
 """Deep structures of the procedural head: basal ganglia, thalami, ventricles, corpus callosum, lesions.
 
-Positions are in the head frame (mm; x left, y posterior, z superior, 0
-near the level of the anterior and posterior commissures) for a brain of
-semi-axes 60 x 80 x 70 mm, and scale per axis with the drawn brain. They
+Positions are in the head frame in mm: x left, y posterior, z superior,
+with z = 0 near the level of the anterior and posterior commissures. They
+are written for a brain of semi-axes 60 x 80 x 70 mm and scale per axis
+with the drawn brain. They
 are rounded estimates of adult anatomy chosen to look right in axial
 slices, not measurements taken from an atlas.
 """
@@ -164,7 +165,7 @@ def draw_lesions(
 ) -> tuple[Primitive, ...]:
     """Draw lesion ellipsoids (physical frame) whose boundary, enlarged by 10 %, lies in white matter.
 
-    ``head`` has no lesions yet. Candidates are drawn in batches; a lesion
+    ``head`` has no lesions yet. Candidates are drawn in batches. A lesion
     that finds no place after all batches is left out, so a head may carry
     fewer lesions than drawn. A 2D head centres its lesions on its plane.
     """
