@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
         "Training: median time of one optimiser step on random 64 x 64 images at the config's batch size. "
         "Sampling: 8 images in one batch (DDIM with the config's 50 steps for the DDPM, one decoder pass "
         "for the VAE). The peer is MONAI's `DiffusionInferer.sample` with a `DDIMScheduler` on the same "
-        "untrained network; ratio = medaug / MONAI.",
+        "untrained network; ratio = medaug / MONAI. Each sampling time is one call after one warm-up "
+        "call, under varying load, so the ratio carries that noise.",
         "",
         "| config | model | batch | training steps/s | sampling per image | MONAI sampling per image | ratio |",
         "| --- | --- | --- | --- | --- | --- | --- |",

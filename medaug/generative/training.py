@@ -64,8 +64,8 @@ class TrainingConfig(pydantic.BaseModel):
     checkpoint_every: int = pydantic.Field(200, ge=1)
     log_every: int = pydantic.Field(20, ge=1)
     seed: int = pydantic.Field(0, ge=0)
-    # One thread by default: on a machine shared with other jobs, two torch
-    # threads per process used about 8 times the CPU time per step (measured).
+    # One thread by default. On a 2-core VM shared with other jobs, two torch
+    # threads per process used about 8 times the CPU time per step of one thread.
     num_threads: int = pydantic.Field(1, ge=1, description="torch CPU threads")
 
 
