@@ -279,23 +279,26 @@ class ProceduralHead:
     def _sylvian_distance(self, local: torch.Tensor) -> torch.Tensor:
         """Return the distance (mm) to the Sylvian fissures. The first fissure is on the left (x > 0).
 
-        Each fissure is the insular cistern, a sheet at ``|x| = x_insula``
-        over an ellipse in (y, z). The lateral sulcus joins it to the brain
-        surface: a vertical sheet as tall as the cistern, from its middle
-        outward, turned forward by ``turn`` degrees. Past a sheet's edge the
-        distance grows with the distance beyond the edge.
+        Each fissure is the insular cistern, a sheet over an ellipse in
+        (y, z) at ``|x| = x_insula - c_i (y - y_c)^2``, convex outward like
+        the insula. The lateral sulcus joins it to the brain surface: a
+        vertical sheet as tall as the cistern, from its middle outward,
+        turned forward by ``turn`` degrees and bent by ``c_l`` (1/mm). Past
+        a sheet's edge the distance grows with the distance beyond the edge.
         """
         result = torch.full_like(local[:, 0], float("inf"))
         for side, fissure in zip((1.0, -1.0), self.sylvian_mm):
-            insula, center_y, center_z, half_length, half_height, turn = fissure
+            insula, center_y, center_z, half_length, half_height, turn, insula_bend, sulcus_bend = fissure
             lateral = side * local[:, 0]
-            along = (local[:, 1] - center_y) / half_length
+            forward = local[:, 1] - center_y
+            along = forward / half_length
             across = (local[:, 2] - center_z) / half_height
             outside = ((along**2 + across**2).sqrt() - 1.0).clamp_min(0.0) * min(half_length, half_height)
-            cistern = torch.sqrt((lateral - insula) ** 2 + outside**2)
+            cistern = torch.sqrt((lateral - insula + insula_bend * forward**2) ** 2 + outside**2)
             angle = math.radians(turn)
-            sheet = ((lateral - insula) * math.sin(angle) + (local[:, 1] - center_y) * math.cos(angle)).abs()
-            medial_of = (insula - lateral).clamp_min(0.0)
+            out = lateral - insula
+            sheet = (out * math.sin(angle) + forward * math.cos(angle) + sulcus_bend * out**2).abs()
+            medial_of = (-out).clamp_min(0.0)
             above = (across.abs() - 1.0).clamp_min(0.0) * half_height
             stem = torch.sqrt(sheet**2 + medial_of**2 + above**2)
             result = torch.minimum(result, torch.minimum(cistern, stem))

@@ -66,6 +66,9 @@ _CALLOSUM = (4.0, 40.0, 8.0, 14.0)
 # the insular cistern, its half length (y) and half height (z) in mm, and the
 # turn (degrees) of the lateral sulcus forward from the pure lateral direction.
 _SYLVIAN = (36.0, -5.0, 5.0, 22.0, 12.0, 20.0)
+# Bend (1/mm) of the insula, and standard deviation of the lateral sulcus's bend.
+_INSULA_BEND = 0.006
+_SULCUS_BEND_SD = 0.008
 
 # Random shifts (standard deviation, mm) and relative radius changes of each side.
 _SHIFT_SD_MM = 1.0
@@ -94,7 +97,7 @@ def deep_nuclei(rng: np.random.Generator, size: np.ndarray) -> tuple[Primitive, 
 
 
 def sylvian_fissures(rng: np.random.Generator, size: np.ndarray) -> tuple[tuple[float, ...], ...]:
-    """Draw the left and right Sylvian fissures, each as the numbers of ``_SYLVIAN`` (x positive).
+    """Draw the left and right Sylvian fissures: the numbers of ``_SYLVIAN`` (x positive) and two bends.
 
     ``size`` is the brain's size per axis relative to the reference brain.
     """
@@ -110,6 +113,8 @@ def sylvian_fissures(rng: np.random.Generator, size: np.ndarray) -> tuple[tuple[
             float(half_length * size[1] * spread[0]),
             float(half_height * size[2] * spread[1]),
             float(turn + rng.normal(0.0, 8.0)),
+            _INSULA_BEND,
+            float(rng.normal(0.0, _SULCUS_BEND_SD)),
         ))
     return tuple(fissures)
 
