@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from medaug.data.manifest import verify_set
     from medaug.data.runner import generate_set
 
+    if args.count is not None and args.count < 1:
+        raise ValueError(f"`-n/--count` must be >= 1, got {args.count}")
+    if args.workers < 1:
+        raise ValueError(f"`--workers` must be >= 1, got {args.workers}")
     config = load_config(args.config)
     if args.seed is not None:
         if args.seed < 0:
@@ -60,10 +64,22 @@ def run(args: argparse.Namespace) -> int:
         manifest = generate_set(config, args.out, count=args.count, workers=args.workers,
                                 scheduler=args.scheduler, progress=not args.no_progress)
     except GenerationError as error:
-        logger.error("%s; finished samples are kept, rerun the same command to resume", error)
+        logger.error("%s; %s", error, _next_step(error, args.out))
         return 1
     except KeyboardInterrupt:
         logger.error("interrupted; finished samples are kept, rerun the same command to resume")
         return 130
     logger.info("set written to %s (manifest %s)", args.out, manifest)
     return 0
+
+
+def _next_step(error: Exception, out: Path) -> str:
+    """Tell the user what to do after a failed run, from what the error says about its cause."""
+    finished = getattr(error, "finished", None)
+    if getattr(error, "retry", True):
+        return "finished samples are kept, rerun the same command to resume"
+    if not finished:
+        return f"nothing was written to {str(out)!r}; fix the config and rerun"
+    return (f"the {finished} finished samples in {str(out)!r} are kept, but this sample fails the same way "
+            "on every run: fix its input files and rerun the same command, or fix the config and write to "
+            "a new --out (a set holds samples of one config only)")

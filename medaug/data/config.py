@@ -21,6 +21,7 @@ impossible shape is reported against the key that causes it.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from collections.abc import Mapping
@@ -38,7 +39,7 @@ from medaug.data.registry import (
     issues_from_validation_error,
     validate_step,
 )
-from medaug.data.yaml_lines import YamlDocument, load_yaml
+from medaug.data.yaml_lines import YamlDocument, format_path, load_yaml
 
 __all__ = ["PipelineConfig", "load_config", "parse_config", "OUTPUT_DTYPES"]
 
@@ -105,6 +106,10 @@ class PipelineConfig(pydantic.BaseModel):
     writer: pydantic.SerializeAsAny[StepConfig] | None = None
     base_dir: Path = Path(".")
 
+    # The YAML file name and the line of each key path, when the config came from a file.
+    _source: str | None = pydantic.PrivateAttr(None)
+    _lines: dict[tuple[str | int, ...], int] = pydantic.PrivateAttr(default_factory=dict)
+
     @property
     def context(self) -> BuildContext:
         """The build context of every step (base folder for relative paths)."""
@@ -127,6 +132,35 @@ class PipelineConfig(pydantic.BaseModel):
         data.pop("size", None)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    @property
+    def source_file(self) -> str | None:
+        """The YAML file the config was read from, or None for a config built from plain data."""
+        return self._source
+
+    @property
+    def key_lines(self) -> dict[tuple[str | int, ...], int]:
+        """The 1-based YAML line of each key path (empty for a config built from plain data)."""
+        return dict(self._lines)
+
+    def locate(self, path: tuple[str | int, ...]) -> str:
+        """Return ``"file:line: `key`"`` for a key path, or ``"`key`"`` when the line is unknown.
+
+        Examples
+        --------
+        >>> config = parse_config({"source": {"type": "shapes", "shape": [8, 8]}})
+        >>> config.locate(("source", "shape"))
+        '`source.shape`'
+        """
+        key = f"`{format_path(path)}`"
+        if self._source is None:
+            return key
+        # A key that the YAML does not spell out (a default) takes the line of its nearest parent.
+        prefix = tuple(path)
+        while prefix and prefix not in self._lines:
+            prefix = prefix[:-1]
+        line = self._lines.get(prefix)
+        return f"{self._source}:{line}: {key}" if line is not None else f"{self._source}: {key}"
 
     def with_overrides(self, **changes: Any) -> PipelineConfig:
         """Return a copy with top-level values replaced (``seed``, ``size``, ``writer``...)."""
@@ -171,6 +205,9 @@ def parse_config(
         _check_sampling_use(config)
     except ConfigError as error:
         raise (error.with_document(document) if document is not None else error) from None
+    if document is not None:
+        config._source = document.source
+        config._lines = dict(document.lines)
     return config
 
 
@@ -238,23 +275,49 @@ def _propagate_spec(config: PipelineConfig) -> dict[str, FieldSpec]:
                     f"the pipeline produces no field {name!r}; it produces {', '.join(sorted(spec)) or 'nothing'}",
                 )])
         spec = {name: spec[name] for name in config.outputs}
+        _check_output_dtypes(config.outputs, spec)
     if config.writer is not None:
         _apply_spec(config.writer, spec, ("writer",))
     return spec
 
 
+def _check_output_dtypes(outputs: Mapping[str, str | None], spec: Mapping[str, FieldSpec]) -> None:
+    """Reject the casts that :func:`medaug.data.pipeline.cast_field` rejects for every sample."""
+    issues = []
+    for name, dtype in outputs.items():
+        if dtype is None:
+            continue
+        kind = spec[name].kind
+        if kind == "KSpace" and not dtype.startswith("complex"):
+            issues.append(ConfigIssue(("outputs", name), f"{name!r} is complex k-space and cannot be stored "
+                                      f"as {dtype}; use complex64 or complex128, or null to keep its dtype"))
+        elif kind == "LabelMap" and dtype.startswith(("float", "complex")):
+            issues.append(ConfigIssue(("outputs", name), f"{name!r} is a label map and needs an integer dtype "
+                                      f"(uint8, int16, int32, ...), got {dtype}"))
+    if issues:
+        raise ConfigError(issues)
+
+
 def _check_sampling_use(config: PipelineConfig) -> None:
-    """Ask every step with a ``check_sampling(sampling, path)`` method whether it can use the sampled factors."""
+    """Ask every step with a ``check_sampling`` method whether it can use the sampled factors.
+
+    The method is called as ``check_sampling(sampling, path)``, with
+    ``spec=`` (the fields the step receives) added when it takes that
+    keyword, and returns ``(key path, message)`` pairs.
+    """
     if config.sampling is None:
         return
     stages: list[tuple[tuple[str | int, ...], StepConfig]] = [(("source",), config.source)]
     stages += [(("simulation", i), s) for i, s in enumerate(config.simulation)]
     stages += [(("augmentation", i), s) for i, s in enumerate(config.augmentation)]
     issues = []
+    spec: dict[str, FieldSpec] = {}
     for path, step in stages:
         check = getattr(step, "check_sampling", None)
         if check is not None:
-            issues += [ConfigIssue(key, message) for key, message in check(config.sampling, path)]
+            options = {"spec": dict(spec)} if "spec" in inspect.signature(check).parameters else {}
+            issues += [ConfigIssue(key, message) for key, message in check(config.sampling, path, **options)]
+        spec = _apply_spec(step, spec, path)
     if issues:
         raise ConfigError(issues)
 

@@ -45,11 +45,16 @@ class ConfigError(ValueError):
     def __init__(self, issues: Sequence[ConfigIssue], source: str | None = None) -> None:
         if not issues:
             raise ValueError("`issues` must contain at least one ConfigIssue")
-        self.issues = tuple(issues)
+        # A union type (a shape of 2 or 3 axes) reports the same failure once per member.
+        self.issues = tuple(dict.fromkeys(issues))
         self.source = source
         lines = [issue.describe(source) for issue in self.issues]
         header = "invalid config" if len(lines) == 1 else f"invalid config ({len(lines)} problems)"
         super().__init__(header + ":\n  " + "\n  ".join(lines))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuild from the issues, so the error survives the pickling of a worker process's result.
+        return (type(self), (self.issues, self.source))
 
     def with_document(self, document: YamlDocument) -> ConfigError:
         """Return a copy whose issues carry the lines of ``document``."""
@@ -61,7 +66,30 @@ class ConfigError(ValueError):
 
 
 class GenerationError(RuntimeError):
-    """Writing a benchmark set failed; finished samples are kept and a rerun resumes."""
+    """Writing a benchmark set failed; samples finished before the failure are kept.
+
+    Parameters
+    ----------
+    message : str
+        What failed, with the sample, the step and the config key where known.
+    index : int, optional
+        The sample that failed.
+    retry : bool, default True
+        True when the cause may pass (a full disk, a lost worker), so
+        rerunning the same command resumes the set. False when the config
+        makes the sample fail the same way on every run.
+    finished : int, optional
+        Committed samples in the set folder when the run stopped; 0 when
+        nothing was written.
+    """
+
+    def __init__(
+        self, message: str, *, index: int | None = None, retry: bool = True, finished: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        self.retry = retry
+        self.finished = finished
 
 
 def suggest(value: Any, choices: Iterable[str]) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "read_manifest",
     "read_records",
     "record_path",
+    "unlisted_files",
     "verify_set",
 ]
 
@@ -85,14 +86,28 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
 
 @dataclasses.dataclass
 class VerifyReport:
-    """Result of :func:`verify_set`: files checked and the problems found."""
+    """Result of :func:`verify_set`.
+
+    Attributes
+    ----------
+    checked : int
+        Listed files (or Zarr folders) whose checksum was recomputed.
+    problems : list of str
+        One line per problem found.
+    missing : list of str
+        Listed paths that do not exist.
+    unlisted : list of str
+        Files in the set's folders that the manifest does not list.
+    """
 
     checked: int = 0
     problems: list[str] = dataclasses.field(default_factory=list)
+    missing: list[str] = dataclasses.field(default_factory=list)
+    unlisted: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when every listed file exists and matches its checksum."""
+        """True when every listed file exists and matches its checksum, and no file is unlisted."""
         return not self.problems
 
 
@@ -100,8 +115,11 @@ def verify_set(out: str | os.PathLike[str]) -> VerifyReport:
     """Recompute the checksum of every file listed in a set's manifest.
 
     Uses ``manifest.json`` when present, else the committed records of an
-    unfinished set. Also reports samples missing from ``0 .. count - 1``
-    and indices listed twice.
+    unfinished set. Also reports samples missing from ``0 .. count - 1``,
+    indices listed twice and, for a finished set, files in the set's
+    folders (the folders that hold listed files) that the manifest does not
+    list. An unfinished set may hold files of uncommitted samples, so its
+    unlisted files are not reported.
     """
     out = Path(out)
     report = VerifyReport()
@@ -110,10 +128,12 @@ def verify_set(out: str | os.PathLike[str]) -> VerifyReport:
         samples = manifest["samples"]
         entries = [*(f for s in samples for f in s["files"]), *manifest.get("set_files", [])]
         expected = set(range(int(manifest["count"])))
+        finished = True
     except FileNotFoundError:
         samples = list(read_records(out).values())
         entries = [f for s in samples for f in s["files"]]
         expected = {int(s["index"]) for s in samples}
+        finished = False
     indices = [int(s["index"]) for s in samples]
     if len(indices) != len(set(indices)):
         report.problems.append("the manifest lists some sample indices more than once")
@@ -124,9 +144,38 @@ def verify_set(out: str | os.PathLike[str]) -> VerifyReport:
         report.checked += 1
         path = out / entry["path"]
         if not path.exists():
+            report.missing.append(entry["path"])
             report.problems.append(f"{entry['path']}: file not found")
             continue
         digest, size = checksum(path)
         if size != entry["bytes"] or digest != entry["sha256"]:
             report.problems.append(f"{entry['path']}: checksum mismatch ({size} bytes, expected {entry['bytes']})")
+    if finished:
+        report.unlisted = unlisted_files(out, [entry["path"] for entry in entries])
+    if report.unlisted:
+        listing = ", ".join(report.unlisted[:10]) + (", ..." if len(report.unlisted) > 10 else "")
+        report.problems.append(
+            f"{len(report.unlisted)} file(s) in the set's folders are not listed in the manifest: {listing}; "
+            "they may be left from another run (with a larger -n/--count or another config) or added by hand"
+        )
     return report
+
+
+def unlisted_files(out: str | os.PathLike[str], listed: list[str]) -> list[str]:
+    """Return the files under the folders of ``listed`` paths that no listed path covers, sorted.
+
+    A listed folder (a Zarr store) covers every file inside it. Files at
+    the top of ``out`` and under :data:`STATE_FOLDER` are not searched.
+    """
+    out = Path(out)
+    covered = {Path(path).as_posix() for path in listed}
+    folders = sorted({Path(path).parts[0] for path in covered if len(Path(path).parts) > 1} - {STATE_FOLDER})
+    unlisted = []
+    for folder in folders:
+        for path in sorted((out / folder).rglob("*")):
+            if not path.is_file():
+                continue
+            relative = path.relative_to(out)
+            if not any(part.as_posix() in covered for part in (relative, *relative.parents)):
+                unlisted.append(relative.as_posix())
+    return unlisted

@@ -6,7 +6,9 @@ cluster give byte-identical sets. Each sample is written in a private
 staging folder, flushed, moved into place and then committed by its record
 file (:mod:`medaug.data.manifest`). A rerun after Ctrl-C, a kill or a full
 disk skips committed samples and rewrites the others, so no sample is
-duplicated or truncated.
+duplicated or truncated. The first missing sample is made before the set
+folder is created, so a config that fails on every sample writes nothing,
+and an error in a step names the step and its config key.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from medaug.core.sample import Sample
 from medaug.data.config import PipelineConfig, parse_config
 from medaug.data.errors import GenerationError
 from medaug.data.manifest import MANIFEST_NAME, STATE_FOLDER, read_records, record_path
 from medaug.data.pipeline import Pipeline
+from medaug.data.registry import SpecError, StepConfig
 from medaug.data.storage import checksum, fsync_tree, publish, to_jsonable, write_json_atomic
+from medaug.data.yaml_lines import YamlDocument
 
 __all__ = ["generate_set", "generate_sample"]
 
@@ -40,25 +45,98 @@ class _Job:
             raise ValueError("the config has no `writer` section; add one (fastmri, nnunet or zarr)")
         self.config = config
         self.out = out
-        self.pipeline = Pipeline.from_config(config)
+        self.pipeline = _located_pipeline(config)
         self.writer = config.writer.build(config.context)
 
 
-# Per-process cache of jobs for pool and Dask workers, keyed by (config hash, folder).
+class _StepFailure(Exception):
+    """A pipeline step raised; ``where`` names the step and the config key (with its YAML line)."""
+
+    def __init__(self, where: str, error: BaseException) -> None:
+        # A SpecError's message already names the option; other errors keep their type for the reader.
+        super().__init__(f"{where}: {error}" if isinstance(error, SpecError) else f"{where}: {type(error).__name__}: {error}")
+        self.where = where
+        self.error = error
+
+
+def _locate_step(config: PipelineConfig, path: tuple[str | int, ...], step: StepConfig, error: BaseException) -> str:
+    """Describe where a step failed: ``file:line: `key` (type)``, down to the option a SpecError names."""
+    key = getattr(error, "key", ()) if isinstance(error, SpecError) else ()
+    return f"{config.locate((*path, *key))} ({step.type})"
+
+
+def _located(function: Callable[..., Any], config: PipelineConfig, path: tuple[str | int, ...],
+             step: StepConfig) -> Callable[..., Any]:
+    """Wrap a built step so that its errors name the step and the config key."""
+
+    def run(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except (OSError, ValueError, TypeError, RuntimeError, ArithmeticError) as error:
+            raise _StepFailure(_locate_step(config, path, step, error), error) from error
+
+    return run
+
+
+def _located_pipeline(config: PipelineConfig) -> Pipeline:
+    """Build the pipeline of ``config`` with every step wrapped by :func:`_located`."""
+    context = config.context
+
+    def build(step: StepConfig, path: tuple[str | int, ...]) -> Callable[..., Any]:
+        return _located(step.build(context), config, path, step)
+
+    pipeline = Pipeline(
+        build(config.source, ("source",)),
+        simulation=[build(step, ("simulation", i)) for i, step in enumerate(config.simulation)],
+        augmentation=[build(step, ("augmentation", i)) for i, step in enumerate(config.augmentation)],
+        seed=config.seed,
+        outputs=config.outputs,
+        sampling=config.sampling,
+    )
+    pipeline.config = config
+    return pipeline
+
+
+# Per-process cache of jobs for pool and Dask workers, keyed by (config data, folder).
 _JOBS: dict[tuple[str, str], _Job] = {}
 _JOBS_LOCK = threading.Lock()
 
 
-def _job_for(config_data: dict[str, Any], base_dir: str, out: str) -> _Job:
+def _job_for(config_data: dict[str, Any], base_dir: str, out: str, source: str | None,
+             lines: dict[tuple[str | int, ...], int]) -> _Job:
     key = (str(sorted(config_data.items())), out)
     with _JOBS_LOCK:
         if key not in _JOBS:
-            _JOBS[key] = _Job(parse_config(config_data, base_dir=base_dir), Path(out))
+            # The YAML lines travel with the data, so a worker's errors name the same lines as the main process.
+            data: Any = YamlDocument(config_data, lines, source) if source is not None else config_data
+            _JOBS[key] = _Job(parse_config(data, base_dir=base_dir), Path(out))
         return _JOBS[key]
 
 
-def generate_sample(job: _Job, index: int) -> dict[str, Any]:
+def _make_sample(job: _Job, index: int) -> Sample:
+    """Run the pipeline for sample ``index``; raise GenerationError naming the failing step."""
+    try:
+        return job.pipeline(index)
+    except _StepFailure as failure:
+        retry = isinstance(failure.error, OSError)
+        raise GenerationError(f"sample {index} failed in {failure}", index=index, retry=retry) from failure.error
+    except (OSError, ValueError, TypeError, RuntimeError) as error:
+        raise GenerationError(f"sample {index} failed: {type(error).__name__}: {error}", index=index,
+                              retry=isinstance(error, OSError)) from error
+
+
+def generate_sample(job: _Job, index: int, *, sample: Sample | None = None) -> dict[str, Any]:
     """Make, write, publish and commit sample ``index``; return its record.
+
+    Parameters
+    ----------
+    job : _Job
+        The pipeline, writer and set folder.
+    index : int
+        The sample index.
+    sample : Sample, optional
+        Sample ``index`` if it was already made (the run's first sample,
+        made before the set folder exists); made here when None.
 
     Raises
     ------
@@ -66,9 +144,10 @@ def generate_sample(job: _Job, index: int) -> dict[str, Any]:
         If making or writing the sample fails (the staging folder is removed,
         published files of this sample stay uncommitted and are rewritten on resume).
     """
+    if sample is None:
+        sample = _make_sample(job, index)
     staging = job.out / STATE_FOLDER / "staging" / f"{index:06d}-{os.getpid()}-{threading.get_ident()}"
     try:
-        sample = job.pipeline(index)
         staging.mkdir(parents=True)
         job.writer.write(sample, index, staging)
         fsync_tree(staging)
@@ -91,15 +170,25 @@ def generate_sample(job: _Job, index: int) -> dict[str, Any]:
         }
         write_json_atomic(record, record_path(job.out, index))
         return record
-    except (OSError, ValueError, TypeError, RuntimeError) as error:
-        raise GenerationError(f"sample {index} failed: {type(error).__name__}: {error}") from error
+    except OSError as error:
+        raise GenerationError(f"sample {index} failed: {type(error).__name__}: {error}", index=index) from error
+    except (ValueError, TypeError, RuntimeError) as error:
+        where = job.config.locate(("writer",))
+        raise GenerationError(f"sample {index} failed in {where} ({job.config.writer.type}): "
+                              f"{type(error).__name__}: {error}", index=index, retry=False) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _pool_task(config_data: dict[str, Any], base_dir: str, out: str, index: int) -> int:
-    generate_sample(_job_for(config_data, base_dir, out), index)
+def _pool_task(config_data: dict[str, Any], base_dir: str, out: str, source: str | None,
+               lines: dict[tuple[str | int, ...], int], index: int) -> int:
+    generate_sample(_job_for(config_data, base_dir, out, source, lines), index)
     return index
+
+
+def _task_arguments(job: _Job, out: Path) -> tuple[Any, ...]:
+    config = job.config
+    return (config.to_dict(), str(config.base_dir), str(out), config.source_file, config.key_lines)
 
 
 def generate_set(
@@ -118,10 +207,12 @@ def generate_set(
     config : PipelineConfig
         Validated config with a ``writer`` section.
     out : path-like
-        Set folder; created if missing. A folder written from another
-        config (different hash) is rejected.
+        Set folder; created if missing. A folder with finished samples of
+        another config (different hash) is rejected; a folder without a
+        finished sample takes any config.
     count : int, optional
-        Number of samples (default: ``config.size``).
+        Number of samples (default: ``config.size``). It must cover every
+        finished sample in ``out``: a set is extended, never shrunk.
     workers : int, default 1
         Local processes; 1 runs in this process.
     scheduler : str or distributed.Client, optional
@@ -138,10 +229,15 @@ def generate_set(
     Raises
     ------
     ValueError
-        On a bad ``count`` or ``workers``, a config without writer, or a
-        folder holding another config's set.
+        On a bad ``count`` or ``workers``, a config without writer, a
+        folder holding another config's set, or a ``count`` below the
+        finished samples in ``out``.
     GenerationError
-        If a sample fails; committed samples are kept, and rerunning resumes.
+        If a sample fails. Its message names the sample, the step and the
+        config key; committed samples are kept, and ``retry`` tells whether
+        rerunning the same call can finish the set. The first missing sample
+        is made before ``out`` is created, and a folder created by this call
+        is removed again when no sample was finished.
     """
     count = config.size if count is None else count
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -156,28 +252,65 @@ def generate_set(
         )
     out = Path(out)
     job = _Job(config, out)
-    with _set_lock(out):
-        _check_set_config(out, config, job.writer.layout)
-        shutil.rmtree(out / STATE_FOLDER / "staging", ignore_errors=True)
-        job.writer.prepare(out)
+    _check_folder(out, config, count)
+    created = not out.exists()
+    try:
+        # Make the first missing sample before the folder exists, so that a config whose samples
+        # all fail leaves nothing behind.
         todo = [i for i in range(count) if i not in read_records(out)]
-        logger.info("writing %d of %d samples to %s (%d already done)", len(todo), count, out, count - len(todo))
-        with _progress_bar(count, count - len(todo), progress) as bar:
-            if scheduler is not None:
-                _run_dask(job, todo, scheduler, bar)
-            elif workers == 1:
-                for index in todo:
-                    generate_sample(job, index)
-                    bar.update(1)
-            else:
-                _run_pool(job, todo, workers, bar)
-        return _write_manifest(job, count)
+        first = (todo[0], _make_sample(job, todo[0])) if todo else None
+        with _set_lock(out):
+            try:
+                present = _write_samples(job, count, workers, scheduler, progress, first)
+                path = _write_manifest(job, count)
+            except GenerationError:
+                # Remove a folder that this call created and that holds no finished sample (the lock is ours).
+                if created and not read_records(out):
+                    shutil.rmtree(out, ignore_errors=True)
+                raise
+    except GenerationError as error:
+        error.finished = len(read_records(out))
+        raise
+    _log_end(path, count, present)
+    return path
+
+
+def _write_samples(job: _Job, count: int, workers: int, scheduler: Any, progress: bool,
+                   first: tuple[int, Sample] | None) -> int:
+    """Write the missing samples of a locked set folder; return how many were present before."""
+    out = job.out
+    _check_folder(out, job.config, count)
+    _write_state(out, job.config, job.writer.layout)
+    shutil.rmtree(out / STATE_FOLDER / "staging", ignore_errors=True)
+    job.writer.prepare(out)
+    todo = [i for i in range(count) if i not in read_records(out)]
+    present = count - len(todo)
+    _log_start(out, count, present)
+    with _progress_bar(count, present, progress) as bar:
+        if first is not None and todo and todo[0] == first[0]:
+            generate_sample(job, todo.pop(0), sample=first[1])
+            bar.update(1)
+        _run(job, todo, workers, scheduler, bar)
+    return present
+
+
+def _run(job: _Job, todo: list[int], workers: int, scheduler: Any, bar: Any) -> None:
+    if not todo:
+        return
+    if scheduler is not None:
+        _run_dask(job, todo, scheduler, bar)
+    elif workers == 1:
+        for index in todo:
+            generate_sample(job, index)
+            bar.update(1)
+    else:
+        _run_pool(job, todo, workers, bar)
 
 
 def _run_pool(job: _Job, todo: list[int], workers: int, bar: Any) -> None:
     import multiprocessing
 
-    args = (job.config.to_dict(), str(job.config.base_dir), str(job.out))
+    args = _task_arguments(job, job.out)
     context = multiprocessing.get_context("spawn")
     pending: set[Future[int]] = set()
     queue = list(reversed(todo))
@@ -201,7 +334,7 @@ def _run_dask(job: _Job, todo: list[int], scheduler: Any, bar: Any) -> None:
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        args = (job.config.to_dict(), str(job.config.base_dir), str(job.out.resolve()))
+        args = _task_arguments(job, job.out.resolve())
         futures = [client.submit(_pool_task, *args, index, pure=False) for index in todo]
         try:
             for future in as_completed(futures):
@@ -245,23 +378,71 @@ def _write_manifest(job: _Job, count: int) -> Path:
     }
     path = job.out / MANIFEST_NAME
     write_json_atomic(manifest, path)
-    logger.info("wrote %d samples and %s", count, path)
     return path
 
 
-def _check_set_config(out: Path, config: PipelineConfig, layout: str) -> None:
+def _samples(count: int, adjective: str = "") -> str:
+    noun = "sample" if count == 1 else "samples"
+    return f"{count} {adjective} {noun}" if adjective else f"{count} {noun}"
+
+
+def _log_start(out: Path, count: int, present: int) -> None:
+    if present == count:
+        logger.info("all %s are already written in %s; rewriting the manifest", _samples(count), out)
+    elif present:
+        logger.info("writing %s to %s (%d of %d already present)", _samples(count - present, "new"), out, present, count)
+    else:
+        logger.info("writing %s to %s", _samples(count), out)
+
+
+def _log_end(manifest: Path, count: int, present: int) -> None:
+    if present == count:
+        logger.info("all %s already written; manifest %s", _samples(count), manifest)
+    elif present:
+        logger.info("wrote %s, %d already present; manifest %s", _samples(count - present, "new"), present, manifest)
+    else:
+        logger.info("wrote %s; manifest %s", _samples(count), manifest)
+
+
+def _check_folder(out: Path, config: PipelineConfig, count: int) -> None:
+    """Check, without writing, that ``out`` can hold ``count`` samples of ``config``.
+
+    A folder locks to the config of its finished samples. A folder without a
+    finished sample (a run that failed on its first sample) takes any config.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` is a file, holds finished samples of another config, or
+        holds finished samples at indices ``>= count``.
+    """
     import json
 
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output path {str(out)!r} exists and is not a folder")
+    records = read_records(out)
+    state = out / STATE_FOLDER / "config.json"
+    if (records or (out / MANIFEST_NAME).is_file()) and state.is_file():
+        previous = json.loads(state.read_text(encoding="utf-8")).get("config_hash", "?")
+        if previous != config.config_hash():
+            raise ValueError(
+                f"{str(out)!r} contains a set written from another config (hash {previous[:12]}, "
+                f"this config {config.config_hash()[:12]}); choose a new --out or delete the folder"
+            )
+    beyond = max(records, default=-1) + 1
+    if beyond > count:
+        raise ValueError(
+            f"{str(out)!r} already holds {len(records)} finished samples (indices up to {beyond - 1}), "
+            f"but `count` (-n/--count) is {count}; a smaller count would drop finished samples from the "
+            f"manifest. Pass -n {beyond} to keep the set as it is or a larger count to extend it, "
+            "or choose a new --out"
+        )
+
+
+def _write_state(out: Path, config: PipelineConfig, layout: str) -> None:
+    """Record the config that the set's samples are written from (replacing one with no finished sample)."""
     state = out / STATE_FOLDER / "config.json"
     current = {"config_hash": config.config_hash(), "layout": layout, "config": config.to_dict()}
-    if state.is_file():
-        previous = json.loads(state.read_text(encoding="utf-8"))
-        if previous.get("config_hash") != current["config_hash"]:
-            raise ValueError(
-                f"{str(out)!r} contains a set written from another config (hash {previous.get('config_hash', '?')[:12]}, "
-                f"this config {current['config_hash'][:12]}); choose a new --out or delete the folder"
-            )
-        return
     write_json_atomic(current, state)
 
 
@@ -269,8 +450,6 @@ def _check_set_config(out: Path, config: PipelineConfig, layout: str) -> None:
 def _set_lock(out: Path) -> Iterator[None]:
     import fcntl
 
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"output path {str(out)!r} exists and is not a folder")
     (out / STATE_FOLDER).mkdir(parents=True, exist_ok=True)
     handle = open(out / STATE_FOLDER / "lock", "w")  # noqa: SIM115 - held for the whole run
     try:

@@ -95,3 +95,31 @@ class SleepStep(StepConfig):
             return sample
 
         return step
+
+
+@register_step("simulation", "test_fail")
+class FailStep(StepConfig):
+    """Test step: raise from sample ``at`` on (index read from the source metadata).
+
+    ``error: value`` raises a ValueError, ``spec`` a SpecError that names
+    the option ``at``, ``disk`` an OSError.
+    """
+
+    type: Literal["test_fail"] = "test_fail"
+    at: int = 0
+    error: Literal["value", "spec", "disk"] = "value"
+
+    def build(self, context):
+        import errno
+
+        def step(sample, rng):
+            index = sample.metadata["source"]["index"]
+            if index < self.at:
+                return sample
+            if self.error == "spec":
+                raise SpecError(f"sample {index} is at or past {self.at}", key="at")
+            if self.error == "disk":
+                raise OSError(errno.ENOSPC, "No space left on device")
+            raise ValueError(f"sample {index} is at or past {self.at}")
+
+        return step

@@ -169,3 +169,47 @@ def test_relative_paths_resolve_against_config(tmp_path):
 def test_not_a_mapping():
     with pytest.raises(ConfigError, match="config must be a mapping"):
         parse_config([1, 2])
+
+
+def test_real_dtype_for_kspace_rejected(tmp_path):
+    path = write(tmp_path, """\
+        source: {type: shapes, shape: [16, 12]}
+        simulation: [{type: test_fft}]
+        outputs:
+          kspace: float32
+        """)
+    with pytest.raises(ConfigError, match=r":4: `outputs.kspace`: 'kspace' is complex k-space and cannot be stored "
+                                          r"as float32; use complex64 or complex128"):
+        load_config(path)
+
+
+def test_float_dtype_for_label_map_rejected():
+    with pytest.raises(ConfigError, match=r"`outputs.label`: 'label' is a label map and needs an integer dtype"):
+        parse_config(seg_config(outputs={"image": "float32", "label": "float32"}))
+
+
+def test_union_error_reported_once(tmp_path):
+    # `shape` accepts 2 or 3 axes; pydantic reports a scalar once per union member.
+    path = write(tmp_path, """\
+        source: {type: shapes, shape: 128}
+        """)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert len(info.value.issues) == 1
+    assert str(info.value).startswith("invalid config:\n")
+    assert "problems" not in str(info.value)
+
+
+def test_locate_names_file_and_line(tmp_path):
+    path = write(tmp_path, """\
+        source: {type: shapes, shape: [16, 12]}
+        simulation:
+          - type: test_fft
+            coils: 2
+        """)
+    config = load_config(path)
+    assert config.locate(("simulation", 0, "coils")) == f"{path}:4: `simulation[0].coils`"
+    # keep_every is a default that the file does not spell out: the step's line stands in.
+    assert config.locate(("simulation", 0, "keep_every")) == f"{path}:3: `simulation[0].keep_every`"
+    assert config.with_overrides(seed=5).locate(("source",)) == f"{path}:1: `source`"
+    assert parse_config(config.to_dict()).locate(("source",)) == "`source`"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from medaug.data.config import parse_config
+from medaug.data.config import load_config, parse_config
 from medaug.data.errors import GenerationError
 from medaug.data.manifest import STATE_FOLDER, read_manifest, read_records, verify_set
 from medaug.data.runner import generate_set
@@ -201,3 +201,131 @@ def test_stratified_count_must_match(tmp_path):
     generate_set(config, tmp_path, count=4, progress=False)
     factors = [s["parameters"]["factors"]["contrast"] for s in read_manifest(tmp_path)["samples"]]
     assert sorted(factors) == ["t1_se", "t1_se", "t2", "t2"]
+
+
+def test_smaller_count_rejected(reference_set, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(reference_set, copy)
+    before = (copy / "manifest.json").read_bytes()
+    with pytest.raises(ValueError, match=r"already holds 4 finished samples \(indices up to 3\), but `count` "
+                                         r"\(-n/--count\) is 2; .*Pass -n 4 to keep the set"):
+        generate_set(parse_config(seg_config()), copy, count=2, progress=False)
+    assert (copy / "manifest.json").read_bytes() == before
+    assert verify_set(copy).ok
+
+
+def test_verify_flags_unlisted_and_missing(reference_set, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(reference_set, copy)
+    (copy / "labelsTr" / "case_000009.nii.gz").write_bytes(b"left by a larger run")
+    (copy / "imagesTr" / "case_000002_0000.nii.gz").unlink()
+    (copy / "notes.txt").write_text("top-level files are not part of the set's folders")
+    report = verify_set(copy)
+    assert report.unlisted == ["labelsTr/case_000009.nii.gz"]
+    assert report.missing == ["imagesTr/case_000002_0000.nii.gz"]
+    assert any("1 file(s) in the set's folders are not listed in the manifest: labelsTr/case_000009.nii.gz"
+               in p for p in report.problems)
+    assert not report.ok
+
+
+def test_unlisted_files_inside_listed_folder(tmp_path):
+    from medaug.data.manifest import unlisted_files
+
+    for relative in ["samples/a.zarr/x/0", "samples/a.zarr/.zattrs", "samples/b.zarr/0", "top.json"]:
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("x")
+    # A listed Zarr folder covers its files; b.zarr is listed by no sample.
+    assert unlisted_files(tmp_path, ["samples/a.zarr", "top.json"]) == ["samples/b.zarr/0"]
+
+
+def test_unfinished_set_skips_unlisted_check(tmp_path):
+    generate_set(parse_config(seg_config()), tmp_path, count=2, progress=False)
+    (tmp_path / "manifest.json").unlink()
+    (tmp_path / "imagesTr" / "case_000005_0000.nii.gz").write_bytes(b"uncommitted sample")
+    report = verify_set(tmp_path)
+    assert report.ok, report.problems
+    assert report.unlisted == []
+
+
+def test_first_sample_failure_writes_nothing(tmp_path):
+    out = tmp_path / "set"
+    config = parse_config(seg_config(simulation=[{"type": "test_fail", "at": 0}]))
+    with pytest.raises(GenerationError, match=r"sample 0 failed in `simulation\[0\]` \(test_fail\): "
+                                              r"ValueError: sample 0 is at or past 0") as info:
+        generate_set(config, out, progress=False)
+    assert info.value.retry is False
+    assert info.value.finished == 0
+    assert not out.exists()
+
+
+def test_step_error_names_yaml_key(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(seg_config(simulation=[{"type": "test_fail", "at": 2, "error": "spec"}]),
+                                   sort_keys=False))
+    line = path.read_text().splitlines().index("  at: 2") + 1
+    with pytest.raises(GenerationError, match=rf"sample 2 failed in {path}:{line}: `simulation\[0\].at` "
+                                              r"\(test_fail\): sample 2 is at or past 2") as info:
+        generate_set(load_config(path), tmp_path / "set", progress=False)
+    assert info.value.retry is False
+    assert info.value.finished == 2
+
+
+def test_worker_error_names_yaml_key(tmp_path):
+    import numpy as np
+    import SimpleITK as sitk
+
+    pytest.importorskip("zarr")
+    sitk.WriteImage(sitk.GetImageFromArray(np.ones((8, 8), np.float32)), str(tmp_path / "good.nii.gz"))
+    (tmp_path / "broken.nii.gz").write_bytes(b"not a NIfTI file")
+    path = tmp_path / "config.yaml"
+    items = [{"image": "good.nii.gz"}, {"image": "broken.nii.gz"}]
+    path.write_text(yaml.safe_dump({"seed": 1, "size": 2, "source": {"type": "images", "items": items},
+                                    "writer": {"type": "zarr"}}, sort_keys=False))
+    line = path.read_text().splitlines().index("  - image: broken.nii.gz") + 1
+    # Sample 0 is made in this process; sample 1 fails in a worker process, which rebuilds the
+    # config from plain data and gets the YAML lines with it.
+    with pytest.raises(GenerationError, match=rf"sample 1 failed in {path}:{line}: `source.items\[1\].image` "
+                                              r"\(images\): failed to read image") as info:
+        generate_set(load_config(path), tmp_path / "set", workers=2, progress=False)
+    assert info.value.retry is False
+
+
+def test_disk_error_in_step_may_be_retried(tmp_path):
+    config = parse_config(seg_config(simulation=[{"type": "test_fail", "at": 1, "error": "disk"}]))
+    with pytest.raises(GenerationError, match=r"sample 1 failed in `simulation\[0\]` \(test_fail\): OSError") as info:
+        generate_set(config, tmp_path, progress=False)
+    assert info.value.retry is True
+    assert info.value.finished == 1
+
+
+def test_folder_without_finished_sample_takes_other_config(reference_set, tmp_path):
+    # Labels 1 and 2 of the source are missing from the writer's `labels`, so the writer fails on
+    # sample 0, after the folder (which exists already) took this config's hash.
+    failing = parse_config(seg_config(writer={"type": "nnunet", "labels": {"background": 0}}))
+    with pytest.raises(GenerationError, match=r"sample 0 failed in `writer` \(nnunet\): ValueError") as info:
+        generate_set(failing, tmp_path, progress=False)
+    assert info.value.finished == 0
+    assert (tmp_path / STATE_FOLDER / "config.json").is_file()
+
+    generate_set(parse_config(seg_config()), tmp_path, progress=False)
+    assert checksums(tmp_path) == checksums(reference_set)
+
+
+def test_resume_logs_counts(reference_set, tmp_path, caplog):
+    import logging
+
+    config = parse_config(seg_config())
+    with caplog.at_level(logging.INFO, logger="medaug.data.runner"):
+        generate_set(config, tmp_path, count=3, progress=False)
+        generate_set(config, tmp_path, count=4, progress=False)
+        generate_set(config, tmp_path, count=4, progress=False)
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0] == f"writing 3 samples to {tmp_path}"
+    assert messages[2] == f"writing 1 new sample to {tmp_path} (3 of 4 already present)"
+    assert messages[3].startswith("wrote 1 new sample, 3 already present; manifest ")
+    assert messages[4] == f"all 4 samples are already written in {tmp_path}; rewriting the manifest"
+    assert messages[5].startswith("all 4 samples already written; manifest ")

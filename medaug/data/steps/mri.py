@@ -22,6 +22,7 @@ import pydantic
 from medaug.core.fields import Image, KSpace
 from medaug.core.sample import Sample, TransformRecord
 from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
+from medaug.data.yaml_lines import format_path
 
 __all__ = ["MRISimulation", "MaskOptions", "NoiseOptions"]
 
@@ -113,6 +114,27 @@ class MRISimulation(StepConfig):
             out["kspace"] = FieldSpec("KSpace", self.coils, shape)
         return out
 
+    def check_sampling(
+        self, sampling: Any, path: tuple[str | int, ...], *, spec: dict[str, FieldSpec] | None = None
+    ) -> list[tuple[tuple[str | int, ...], str]]:
+        """Return ``(key path, message)`` for each sampled acceleration that the mask cannot reach.
+
+        Checks every value of ``choices`` and the ends of a ``range`` or of
+        each band (every whole number of small integer ranges), because the
+        calibration region limits the largest acceleration.
+        """
+        factor = sampling.factors.get("acceleration")
+        image = (spec or {}).get(self.image_field)
+        if not self.use_factors or self.mask is None or factor is None or image is None or image.spatial_shape is None:
+            return []
+        plane = tuple(image.spatial_shape[-2:])
+        issues = []
+        for key, value in _acceleration_values(factor):
+            problem = _mask_problem(plane, self.mask, value, "the sampled `acceleration`")
+            if problem is not None:
+                issues.append((("sampling", "factors", "acceleration", *key), f"{problem} (step `{format_path(path)}`)"))
+        return issues
+
     def build(self, context: BuildContext) -> Any:
         return self.simulate
 
@@ -166,10 +188,10 @@ class MRISimulation(StepConfig):
         try:
             drawn = _draw_mask(plane, options, acceleration, rng)
         except ValueError as error:
-            message = _mask_message(plane, options, acceleration, error)
-            if "acceleration" in factors:
-                message = f"the sampled `acceleration` factor: {message}"
-            raise SpecError(message, key=("mask", "acceleration")) from error
+            sampled = "acceleration" in factors
+            name = "the sampled `acceleration`" if sampled else "`mask.acceleration`"
+            message = _mask_message(plane, options, acceleration, error, name)
+            raise SpecError(message, key=() if sampled else ("mask", "acceleration")) from error
         info = {"mask": options.type, "acceleration": float(drawn.acceleration),
                 "requested_acceleration": acceleration}
         return drawn.mask, info
@@ -206,20 +228,24 @@ def _draw_mask(plane: tuple[int, int], options: MaskOptions, acceleration: float
     return function(plane[-1], acceleration, **common)
 
 
-def _mask_message(plane: tuple[int, int], options: MaskOptions, acceleration: float, error: ValueError) -> str:
-    """Explain a failed mask with the config keys that set it."""
+def _mask_message(plane: tuple[int, int], options: MaskOptions, acceleration: float, error: ValueError,
+                  name: str) -> str:
+    """Explain a failed mask with the config keys that set it; ``name`` says where the acceleration came from."""
     from medaug.physics.mri.masks import AccelerationError
 
+    if not acceleration > 1:
+        return f"{name} must be > 1 for a {options.type} mask, got {acceleration:g}"
     grid = f"{plane[-1]} phase-encoding lines" if options.type.endswith("_lines") else f"the {plane[0]} x {plane[1]} plane"
-    message = (f"`mask.acceleration` {acceleration:g} with `mask.center_fraction` {options.center_fraction:g} "
+    message = (f"{name} {acceleration:g} with `mask.center_fraction` {options.center_fraction:g} "
                f"cannot be sampled on {grid} ({options.type}): {error}")
     if not isinstance(error, AccelerationError):
-        message += "; lower `mask.acceleration` or `mask.center_fraction`"
+        message += f"; lower {name} or `mask.center_fraction`"
     return message
 
 
 @functools.lru_cache(maxsize=64)
-def _mask_problem(plane: tuple[int, int], options: MaskOptions, acceleration: float) -> str | None:
+def _mask_problem(plane: tuple[int, int], options: MaskOptions, acceleration: float,
+                  name: str = "`mask.acceleration`") -> str | None:
     """Draw the mask once with a fixed generator; return why it cannot be drawn, or None.
 
     The checks that reject a request (the reachable point count, the
@@ -229,8 +255,24 @@ def _mask_problem(plane: tuple[int, int], options: MaskOptions, acceleration: fl
     try:
         _draw_mask(plane, options, acceleration, np.random.default_rng(0))
     except ValueError as error:
-        return _mask_message(plane, options, acceleration, error)
+        return _mask_message(plane, options, acceleration, error, name)
     return None
+
+
+def _acceleration_values(factor: Any) -> list[tuple[tuple[str | int, ...], float]]:
+    """List ``(key, value)`` for the accelerations of a sampling factor worth checking."""
+    if factor.choices is not None:
+        return [(("choices", i), float(v)) for i, v in enumerate(factor.choices) if isinstance(v, (int, float))]
+    intervals = [(("range",), factor.range)] if factor.range is not None else []
+    intervals += [(("bands", i), band) for i, band in enumerate(factor.bands or ())]
+    values = []
+    for key, (low, high) in intervals:
+        if factor.integer and high - low <= 64:
+            values += [(key, float(v)) for v in range(math.ceil(low), math.floor(high) + 1)]
+        else:
+            # A continuous draw never hits exactly 1, so the lower end counts only above it.
+            values += [(key, float(v)) for v in ((low, high) if low > 1 else (high,))]
+    return values
 
 
 @functools.lru_cache(maxsize=16)

@@ -88,6 +88,19 @@ class PhantomSource(StepConfig):
             raise ValueError(f"every axis of `shape` must be >= 4 voxels, got {list(value)}")
         return value
 
+    @pydantic.field_validator("fov_mm")
+    @classmethod
+    def _check_fov(cls, value: float | tuple[float, ...], info: pydantic.ValidationInfo) -> float | tuple[float, ...]:
+        values = value if isinstance(value, tuple) else (value,)
+        shape = info.data.get("shape")
+        if shape is not None and len(values) not in (1, len(shape)):
+            raise ValueError(f"`fov_mm` must have 1 or {len(shape)} values (one per axis of `shape`), "
+                             f"got {list(values)}")
+        if any(not (np.isfinite(v) and v > 0) for v in values):
+            shown = list(values) if isinstance(value, tuple) else f"{value:g}"
+            raise ValueError(f"`fov_mm` must be finite and > 0 mm, got {shown}")
+        return value
+
     @pydantic.model_validator(mode="after")
     def _check_generator(self) -> PhantomSource:
         if self.generator == "shepp_logan":

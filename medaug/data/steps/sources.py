@@ -15,7 +15,7 @@ import pydantic
 from medaug.core.fields import Image, LabelMap
 from medaug.core.geometry import Geometry
 from medaug.core.sample import Sample
-from medaug.data.registry import BuildContext, FieldSpec, StepConfig, register_step
+from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
 
 __all__ = ["ShapesSource", "ImagesSource", "ImageItem", "random_shapes", "read_cached"]
 
@@ -189,7 +189,7 @@ class ImagesSource(StepConfig):
         return out
 
     def build(self, context: BuildContext) -> Callable[..., Sample]:
-        return functools.partial(_image_sample, tuple(self.resolved_items(context)), self.order)
+        return functools.partial(_image_sample, tuple(self.resolved_items(context)), self.order, bool(self.items))
 
 
 def _context(info: pydantic.ValidationInfo) -> BuildContext:
@@ -215,13 +215,20 @@ def read_cached(path: str, label: bool) -> Any:
     return read_image(path, label=label)
 
 
-def _image_sample(items: tuple[ImageItem, ...], order: str, rng: np.random.Generator, index: int,
+def _image_sample(items: tuple[ImageItem, ...], order: str, listed: bool, rng: np.random.Generator, index: int,
                   factors: Any = None) -> Sample:
     position = index % len(items) if order == "cycle" else int(rng.integers(len(items)))
     item = items[position]
-    fields = {"image": read_cached(str(item.image), False)}
-    if item.label is not None:
-        fields["label"] = read_cached(str(item.label), True)
+    fields = {}
+    for name, path in (("image", item.image), ("label", item.label)):
+        if path is None:
+            continue
+        try:
+            fields[name] = read_cached(str(path), name == "label")
+        except ValueError as error:
+            # Name the config key of the file: its entry in `items`, or the folder it was found in.
+            key = ("items", position, name) if listed else ("labels_folder" if name == "label" else "folder",)
+            raise SpecError(str(error), key=key) from error
     source = {"type": "images", "image": item.image.name, "case": position}
     if item.label is not None:
         source["label"] = item.label.name

@@ -5,6 +5,7 @@ import torch
 from medaug.data.config import parse_config
 from medaug.data.errors import ConfigError
 from medaug.data.pipeline import Pipeline
+from medaug.data.registry import SpecError
 
 
 def config(**mri):
@@ -92,3 +93,41 @@ def test_bad_options_name_keys():
         parse_config(config(noise={}))
     with pytest.raises(ConfigError, match=r"`simulation\[0\].image_field`: needs an Image field 'photo'"):
         parse_config(config(image_field="photo"))
+
+
+def test_calibration_box_rejected_at_load():
+    # A 32 x 24 plane at R = 20 keeps round(768 / 20) = 38 points, fewer than the
+    # round(0.5 * 32) x round(0.5 * 24) = 16 x 12 calibration box.
+    data = config(mask={"type": "poisson_disc", "acceleration": 20, "center_fraction": 0.5})
+    with pytest.raises(ConfigError, match=r"`simulation\[0\].mask.acceleration`: `mask.acceleration` 20 with "
+                                          r"`mask.center_fraction` 0.5 cannot be sampled on the 32 x 24 plane"
+                                          r".*calibration box.*lower `mask.acceleration` or `mask.center_fraction`"):
+        parse_config(data)
+
+
+def test_unreachable_acceleration_rejected_at_load():
+    # 24 phase-encoding lines reach R = 24 / n only: 400 is beyond every line count.
+    data = config(mask={"type": "random_lines", "acceleration": 400, "center_fraction": 0.0})
+    with pytest.raises(ConfigError, match=r"`simulation\[0\].mask.acceleration`: .* 400 .*24 phase-encoding lines"):
+        parse_config(data)
+
+
+def test_sampled_acceleration_checked_at_load():
+    data = config(mask={"type": "poisson_disc", "acceleration": 4})
+    data["sampling"] = {"factors": {"acceleration": {"choices": [2, 400]}}}
+    with pytest.raises(ConfigError, match=r"`sampling.factors.acceleration.choices\[1\]`: the sampled `acceleration` "
+                                          r"400 .*\(step `simulation\[0\]`\)"):
+        parse_config(data)
+    data["sampling"] = {"factors": {"acceleration": {"range": [1, 3], "integer": True}}}
+    with pytest.raises(ConfigError, match=r"`sampling.factors.acceleration.range`: .*must be > 1 .*got 1"):
+        parse_config(data)
+    data["sampling"] = {"factors": {"acceleration": {"range": [1, 3]}}}
+    assert parse_config(data).sampling is not None
+
+
+def test_runtime_mask_error_names_sampled_factor():
+    step = parse_config(config()).simulation[0]
+    source = Pipeline.from_config(parse_config(config())).trace(0)["source"]
+    sample = source.replace(metadata={"factors": {"acceleration": 400.0}})
+    with pytest.raises(SpecError, match=r"the sampled `acceleration` 400 with `mask.center_fraction` 0.08"):
+        step.simulate(sample, np.random.default_rng(0))

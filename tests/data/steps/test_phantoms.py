@@ -40,3 +40,20 @@ def test_variant_must_match_shape():
 def test_unknown_variant():
     with pytest.raises(ConfigError, match=r"`source`: .*`variant` must be one of"):
         parse_config(source(generator="shepp_logan", variant="nope"))
+
+
+@pytest.mark.parametrize("fov", [0, -240, float("nan"), [240, 0]])
+def test_nonpositive_fov_rejected_at_load(fov):
+    with pytest.raises(ConfigError, match=r"`source.fov_mm`: `fov_mm` must be finite and > 0 mm, got"):
+        parse_config(source(generator="shepp_logan", shape=[16, 16], fov_mm=fov))
+
+
+def test_fov_needs_one_value_per_axis():
+    with pytest.raises(ConfigError, match=r"`source.fov_mm`: `fov_mm` must have 1 or 2 values .*got \[240.0, 240.0, 5.0\]"):
+        parse_config(source(generator="shepp_logan", shape=[16, 16], fov_mm=[240, 240, 5]))
+
+
+def test_fov_per_axis_accepted():
+    sample = Pipeline.from_config(parse_config(source(generator="shepp_logan", shape=[16, 8], fov_mm=[240, 120])))(0)
+    # 240 mm over 16 voxels and 120 mm over 8 voxels are both 15 mm spacing.
+    assert tuple(sample["image"].geometry.spacing) == pytest.approx((15.0, 15.0))
