@@ -397,7 +397,7 @@ def _log_start(out: Path, count: int, present: int) -> None:
 
 def _log_end(manifest: Path, count: int, present: int) -> None:
     if present == count:
-        logger.info("all %s already written; manifest %s", _samples(count), manifest)
+        logger.info("rewrote the manifest %s", manifest)
     elif present:
         logger.info("wrote %s, %d already present; manifest %s", _samples(count - present, "new"), present, manifest)
     else:

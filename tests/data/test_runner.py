@@ -328,4 +328,4 @@ def test_resume_logs_counts(reference_set, tmp_path, caplog):
     assert messages[2] == f"writing 1 new sample to {tmp_path} (3 of 4 already present)"
     assert messages[3].startswith("wrote 1 new sample, 3 already present; manifest ")
     assert messages[4] == f"all 4 samples are already written in {tmp_path}; rewriting the manifest"
-    assert messages[5].startswith("all 4 samples already written; manifest ")
+    assert messages[5] == f"rewrote the manifest {tmp_path / 'manifest.json'}"
