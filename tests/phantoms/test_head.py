@@ -69,6 +69,13 @@ def test_plane_of_2d_head_matches_3d_head():
     np.testing.assert_array_equal(flat.label_at(points), volume.label_at(in_space))
 
 
+def test_2d_plane_height_drawn_in_range():
+    heights = [_head(seed, ndim=2, slice_z_mm=(5.0, 35.0)).slice_z_mm for seed in range(5)]
+
+    assert all(5.0 <= height <= 35.0 for height in heights)
+    assert len(set(heights)) == 5
+
+
 def _ribbon_thickness(head: ProceduralHead, spacing: float = 0.75) -> float:
     """Mean distance (mm) from grey-matter voxels that touch CSF to the nearest white matter."""
     labels = head.label_at(_grid((-50.0, 50.0), (-60.0, 60.0), (30.0, 48.0), spacing).reshape(-1, 3))
