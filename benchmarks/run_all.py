@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "docs" / "benchmarks"
 RECORD = ROOT / "docs" / "benchmarks.md"
-AREAS = ("phantoms", "mri", "ct", "transforms", "generative", "data")
+AREAS = ("core", "phantoms", "mri", "ct", "transforms", "generative", "data")
 
 logger = logging.getLogger("benchmarks")
 
