@@ -145,3 +145,34 @@ def test_inside_ellipsoids_last_one_wins():
     points = torch.tensor([[0.0, 0.0, 0.0], [5.5, 0.0, 0.0], [20.0, 0.0, 0.0]], dtype=torch.float64)
 
     assert inside_ellipsoids(points, centers, semi_axes, rotations).tolist() == [0, 1, -1]
+
+
+def _tube_reference(points: np.ndarray, start, end, start_radius, end_radius) -> np.ndarray:
+    """Apply inside_tube's definition to one segment, point by point, in numpy float64."""
+    metric = 0.5 * (start_radius + end_radius)
+    a, b = start / metric, end / metric
+    inside = []
+    for point in points / metric:
+        length2 = float(np.dot(b - a, b - a))
+        t = min(max(float(np.dot(point - a, b - a)) / length2, 0.0), 1.0) if length2 > 0 else 0.0
+        radius = ((1 - t) * start_radius.mean() + t * end_radius.mean()) / metric.mean()
+        inside.append(np.linalg.norm(point - a - t * (b - a)) < radius)
+    return np.array(inside)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_inside_tube_chain_matches_definition(seed):
+    rng = np.random.default_rng(seed)
+    starts = rng.uniform(-20.0, 20.0, (4, 3))
+    ends = starts + rng.uniform(-15.0, 15.0, (4, 3))
+    ends[0] = starts[0]  # a zero-length segment is a ball
+    start_radii, end_radii = rng.uniform(1.0, 8.0, (4, 3)), rng.uniform(1.0, 8.0, (4, 3))
+    points = rng.uniform(-35.0, 35.0, (400, 3))
+
+    inside = inside_tube(*(torch.as_tensor(v) for v in (points, starts, ends, start_radii, end_radii)))
+
+    expected = np.zeros(len(points), dtype=bool)
+    for segment in zip(starts, ends, start_radii, end_radii):
+        expected |= _tube_reference(points, *segment)
+    np.testing.assert_array_equal(inside.numpy(), expected)

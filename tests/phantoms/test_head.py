@@ -194,3 +194,32 @@ def test_procedural_head_rejects_bad_arguments():
         procedural_head(np.random.default_rng(0), ndim=4)
     with pytest.raises(ValueError, match=r"`points` must be shaped \(N, 2\) or \(N, 3\)"):
         _head(0).label_at(np.zeros((3, 4)))
+
+
+def test_fractions_match_labels_of_sub_samples():
+    head = _head(3, ndim=2, lesion_count=(2, 2))
+    fractions = head.tissue_fractions((24, 20), 220.0, supersample=2, dtype=torch.float64).numpy()
+    # Sub-samples of voxel (i, j) on the centred grid: spacing 220 / 24 in y and 220 / 20 in x.
+    step_y, step_x = 220.0 / 24, 220.0 / 20
+    y = (np.arange(24) - 12) * step_y
+    x = (np.arange(20) - 10) * step_x
+    counts = np.zeros((len(HEAD_LABELS), 24, 20))
+    for offset_y in (-0.25 * step_y, 0.25 * step_y):
+        for offset_x in (-0.25 * step_x, 0.25 * step_x):
+            yy, xx = np.meshgrid(y + offset_y, x + offset_x, indexing="ij")
+            labels = head.label_at(np.stack([xx.ravel(), yy.ravel()], axis=1)).reshape(24, 20)
+            counts += np.eye(len(HEAD_LABELS))[labels].transpose(2, 0, 1)
+
+    np.testing.assert_array_equal(fractions, counts / 4.0)
+
+
+def test_label_map_takes_majority_lower_on_ties():
+    head = _head(8, ndim=2)
+    fractions = head.tissue_fractions((48, 48), 220.0, supersample=2).numpy()
+    labels = head.label_map((48, 48), 220.0, supersample=2).numpy()[0]
+
+    # np.argmax returns the first (lowest) label among equal maxima.
+    ordered = np.sort(fractions, axis=0)
+    np.testing.assert_array_equal(labels, np.argmax(fractions, axis=0))
+    # Some voxel has two labels on 2 of its 4 sub-samples, so the tie rule is exercised.
+    assert np.any(ordered[-1] == ordered[-2])

@@ -27,6 +27,9 @@ __all__ = [
 # Monomials of degree 1 to 3 in three variables: 3 + 6 + 10, in the order of monomials().
 MONOMIAL_COUNT = 19
 
+# Margin (mm) added to each tube segment's bounding box, far above float32 rounding.
+_BOX_MARGIN_MM = 1e-3
+
 
 def fibonacci_sphere(count: int) -> np.ndarray:
     """Return ``count`` nearly evenly spread unit vectors (golden-angle spiral), ``(count, 3)``."""
@@ -121,19 +124,34 @@ def inside_tube(
     interpolated linearly along the segment (relative to that mean). The
     union over segments is returned, ``(N,)`` bool.
     """
+    if starts.shape[0] == 0 or points.shape[0] == 0:
+        return torch.zeros(points.shape[0], dtype=torch.bool, device=points.device)
+    # Per-segment constants, all segments at once: the metric, the scaled ends and the taper.
+    metric = 0.5 * (start_radii + end_radii)
+    a = starts / metric
+    axis = ends / metric - a
+    length2 = (axis * axis).sum(dim=-1)
+    inverse_length2 = torch.where(length2 > 0, 1.0 / length2.clamp_min(1e-30), torch.zeros_like(length2))
+    mean_metric = metric.mean(dim=-1)
+    taper_start = start_radii.mean(dim=-1) / mean_metric
+    taper_end = end_radii.mean(dim=-1) / mean_metric
+    # Along each axis, a segment contains only points within metric * max(taper) of its ends'
+    # span. The exact test runs only on the (point, segment) pairs inside those boxes.
+    reach = metric * torch.maximum(taper_start, taper_end)[:, None] + _BOX_MARGIN_MM
+    low = torch.minimum(starts, ends) - reach
+    high = torch.maximum(starts, ends) + reach
+    in_box = torch.ones((points.shape[0], starts.shape[0]), dtype=torch.bool, device=points.device)
+    for dim in range(3):
+        coordinate = points[:, dim : dim + 1]
+        in_box &= (coordinate >= low[:, dim]) & (coordinate <= high[:, dim])
+    point, segment = torch.nonzero(in_box, as_tuple=True)
+    p = points[point] / metric[segment] - a[segment]
+    direction = axis[segment]
+    t = ((p * direction).sum(dim=-1) * inverse_length2[segment]).clamp(0.0, 1.0)
+    distance2 = ((p - t[:, None] * direction) ** 2).sum(dim=-1)
+    taper = taper_start[segment] + t * (taper_end[segment] - taper_start[segment])
     inside = torch.zeros(points.shape[0], dtype=torch.bool, device=points.device)
-    for start, end, start_radius, end_radius in zip(starts, ends, start_radii, end_radii):
-        metric = 0.5 * (start_radius + end_radius)
-        a, b, p = start / metric, end / metric, points / metric
-        axis = b - a
-        length2 = float((axis * axis).sum())
-        if length2 > 0:
-            t = (((p - a) @ axis) / length2).clamp(0.0, 1.0)
-        else:
-            t = torch.zeros_like(p[:, 0])
-        distance = torch.linalg.vector_norm(p - a - t[:, None] * axis, dim=-1)
-        taper = (1.0 - t) * float(start_radius.mean() / metric.mean()) + t * float(end_radius.mean() / metric.mean())
-        inside |= distance < taper
+    inside[point[distance2 < taper * taper]] = True
     return inside
 
 

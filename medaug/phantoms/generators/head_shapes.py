@@ -10,6 +10,7 @@ slices, not measurements taken from an atlas.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,6 +79,9 @@ _RADIUS_SPREAD = 0.1
 _LESION_BATCH = 16
 _LESION_BATCHES = 8
 _LESION_MARGIN = 1.1
+# Boundary points tested per lesion candidate in a 2D and a 3D head.
+_LESION_BOUNDARY_2D = 48
+_LESION_BOUNDARY_3D = 96
 
 
 def deep_nuclei(rng: np.random.Generator, size: np.ndarray) -> tuple[Primitive, ...]:
@@ -190,40 +194,48 @@ def draw_lesions(
                 centers[:, 2] = head.slice_z_mm
             angles = rng.uniform(0.0, 360.0, _LESION_BATCH)
             contrasts = rng.uniform(contrast_low, contrast_high, _LESION_BATCH)
-            candidates = [
-                Primitive("ellipsoid", c, a, rotation_z(t), density * k, "lesion")
-                for c, a, t, k in zip(centers, semi_axes, angles, contrasts)
-            ]
-            chosen = _first_fitting(head, candidates, lesions)
+            rotations = np.stack([rotation_z(angle) for angle in angles])
+            chosen = _first_fitting(head, centers, semi_axes, rotations, lesions)
             if chosen is not None:
-                lesions.append(chosen)
+                lesions.append(Primitive(
+                    "ellipsoid", centers[chosen], semi_axes[chosen], rotations[chosen],
+                    density * contrasts[chosen], "lesion",
+                ))
                 break
     return tuple(lesions)
 
 
-def _first_fitting(head: ProceduralHead, candidates: list[Primitive], placed: list[Primitive]) -> Primitive | None:
-    """Return the first candidate whose enlarged boundary is all white matter, clear of ``placed``."""
-    samples = []
-    for candidate in candidates:
-        enlarged = candidate.replace(semi_axes=tuple(_LESION_MARGIN * a for a in candidate.semi_axes))
-        if head.ndim == 2:
-            plane = Primitive("ellipse", enlarged.center[:2], enlarged.semi_axes[:2], enlarged.rotation_matrix[:2, :2])
-            boundary = plane.boundary_points(48)
-            boundary = np.concatenate([boundary, np.full((len(boundary), 1), head.slice_z_mm)], axis=1)
-        else:
-            boundary = enlarged.boundary_points(96)
-        samples.append(np.concatenate([boundary, np.asarray(candidate.center)[None]], axis=0))
-    labels = head.label_at(np.concatenate(samples)).reshape(len(candidates), -1)
-    white = head.label_of("white_matter")
-    for candidate, sample_labels in zip(candidates, labels):
-        if not np.all(sample_labels == white):
-            continue
-        reach = _LESION_MARGIN * max(candidate.semi_axes)
-        clear = all(
-            np.linalg.norm(np.asarray(other.center) - np.asarray(candidate.center))
-            > reach + _LESION_MARGIN * max(other.semi_axes)
-            for other in placed
-        )
-        if clear:
-            return candidate
-    return None
+def _unit_boundary(ndim: int) -> np.ndarray:
+    """Return the unit-sphere points (3D, a Fibonacci lattice) or unit-circle points (2D) tested per lesion."""
+    if ndim == 2:
+        angles = np.linspace(0.0, 2.0 * math.pi, _LESION_BOUNDARY_2D, endpoint=False)
+        return np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=1)
+    index = np.arange(_LESION_BOUNDARY_3D) + 0.5
+    polar = np.arccos(1.0 - 2.0 * index / _LESION_BOUNDARY_3D)
+    azimuth = math.pi * (1.0 + 5.0**0.5) * index
+    return np.stack([np.cos(azimuth) * np.sin(polar), np.sin(azimuth) * np.sin(polar), np.cos(polar)], axis=1)
+
+
+def _first_fitting(
+    head: ProceduralHead, centers: np.ndarray, semi_axes: np.ndarray, rotations: np.ndarray,
+    placed: list[Primitive],
+) -> int | None:
+    """Return the index of the first candidate whose enlarged boundary is all white matter, clear of ``placed``.
+
+    ``centers`` and ``semi_axes`` are ``(B, 3)`` in mm and ``rotations``
+    ``(B, 3, 3)`` (columns are the axes). The boundary points and the
+    centres of all candidates are labelled in one call.
+    """
+    unit = _unit_boundary(head.ndim)
+    boundary = np.einsum("bij,bmj->bmi", rotations, unit[None] * (_LESION_MARGIN * semi_axes)[:, None, :])
+    samples = np.concatenate([boundary + centers[:, None, :], centers[:, None, :]], axis=1)
+    if head.ndim == 2:
+        samples[:, :, 2] = head.slice_z_mm
+    labels = head.label_at(samples.reshape(-1, 3)).reshape(len(centers), -1)
+    fits = np.all(labels == head.label_of("white_matter"), axis=1)
+    reach = _LESION_MARGIN * semi_axes.max(axis=1)
+    for other in placed:
+        gap = np.linalg.norm(centers - np.asarray(other.center), axis=1)
+        fits &= gap > reach + _LESION_MARGIN * max(other.semi_axes)
+    chosen = np.flatnonzero(fits)
+    return int(chosen[0]) if chosen.size else None
