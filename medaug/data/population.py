@@ -18,6 +18,10 @@ __all__ = [
     "draw_head_size",
     "draw_body_size",
     "age_changes",
+    "SULCAL_CSF_MM_AT_REFERENCE",
+    "OUTER_CSF_MM_AT_REFERENCE",
+    "SULCAL_CSF_WIDENING_MM_PER_DECADE",
+    "OUTER_CSF_WIDENING_MM_PER_DECADE",
     "draw_lesions",
     "derive_population",
     "effective_diameter_mm",
@@ -112,8 +116,21 @@ def draw_body_size(rng: np.random.Generator, sex: str, table: Mapping[str, Any] 
     return {"waist_circumference_mm": circumference, "water_equivalent_diameter_mm": circumference / math.pi}
 
 
+# Sulcal and subarachnoid CSF widths (mm) at the reference age: the defaults of
+# medaug.phantoms.HeadParameters (`sulcal_csf_mm`, `csf_thickness_mm`).
+SULCAL_CSF_MM_AT_REFERENCE = 1.2
+OUTER_CSF_MM_AT_REFERENCE = 3.0
+
+# NOTE: both widening rates (mm per decade after the reference age) are estimates, not
+# measurements. From 20 to 80 years they double the sulcal width and widen the CSF over
+# the brain by half. In the default 3D procedural head this turns about 13 % of the brain
+# volume into CSF, which is assumed to be the order of the brain volume lost with age.
+SULCAL_CSF_WIDENING_MM_PER_DECADE = 0.2
+OUTER_CSF_WIDENING_MM_PER_DECADE = 0.25
+
+
 def age_changes(age_years: float, rng: np.random.Generator | None = None, table: Mapping[str, Any] | None = None) -> dict[str, float]:
-    """Return cortical thickness (mm) and ventricle scale at ``age_years``.
+    """Return cortical thickness (mm), ventricle scale and CSF widths (mm) at ``age_years``.
 
     Parameters
     ----------
@@ -131,6 +148,14 @@ def age_changes(age_years: float, rng: np.random.Generator | None = None, table:
         spread), and ``ventricle_scale`` = exp(k (age - a0) / 3 + e / 3), the
         linear size factor of a ventricle volume growing as exp(k (age - a0))
         with log-normal spread e, relative to age a0.
+        ``sulcal_csf_mm`` and ``csf_thickness_mm`` (the CSF inside a sulcus
+        and over the brain, :class:`~medaug.phantoms.HeadParameters`) widen
+        linearly from 1.2 mm and 3 mm at age a0, by
+        ``SULCAL_CSF_WIDENING_MM_PER_DECADE`` and
+        ``OUTER_CSF_WIDENING_MM_PER_DECADE``, because cortical atrophy
+        widens the sulci. These two rates are estimates and carry no
+        between-subject spread of their own, so ``rng`` draws the same
+        numbers as without them.
 
     References
     ----------
@@ -144,7 +169,7 @@ def age_changes(age_years: float, rng: np.random.Generator | None = None, table:
     Examples
     --------
     >>> {k: round(v, 3) for k, v in age_changes(80.0).items()}
-    {'cortical_thickness_mm': 2.0, 'ventricle_scale': 1.492}
+    {'cortical_thickness_mm': 2.0, 'ventricle_scale': 1.492, 'sulcal_csf_mm': 2.4, 'csf_thickness_mm': 4.5}
     """
     aging = _table(table)["aging"]
     low, high = aging["age_range_years"]
@@ -159,7 +184,12 @@ def age_changes(age_years: float, rng: np.random.Generator | None = None, table:
         log_volume += float(rng.normal(0.0, aging["ventricle_volume_log_sd"]))
     if thickness <= 0:
         raise ValueError(f"cortical thickness at age {age_years} came out {thickness:.3f} mm <= 0; check the aging table")
-    return {"cortical_thickness_mm": float(thickness), "ventricle_scale": float(math.exp(log_volume / 3.0))}
+    return {
+        "cortical_thickness_mm": float(thickness),
+        "ventricle_scale": float(math.exp(log_volume / 3.0)),
+        "sulcal_csf_mm": SULCAL_CSF_MM_AT_REFERENCE + SULCAL_CSF_WIDENING_MM_PER_DECADE * years / 10.0,
+        "csf_thickness_mm": OUTER_CSF_MM_AT_REFERENCE + OUTER_CSF_WIDENING_MM_PER_DECADE * years / 10.0,
+    }
 
 
 def draw_lesions(rng: np.random.Generator, load: str, table: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medaug.data.population import (
+    OUTER_CSF_WIDENING_MM_PER_DECADE,
+    SULCAL_CSF_WIDENING_MM_PER_DECADE,
     age_changes,
     ct_noise_sigma_hu,
     derive_population,
@@ -20,6 +22,7 @@ from medaug.data.population import (
     water_equivalent_diameter_mm,
 )
 from medaug.data.profiles import load_profile_library
+from medaug.phantoms import HeadParameters, procedural_head
 
 PIXEL_MM = 1.0
 
@@ -104,7 +107,49 @@ def test_age_changes_trends():
     assert age_changes(aging["reference_age_years"]) == {
         "cortical_thickness_mm": aging["cortical_thickness_mm_at_reference"],
         "ventricle_scale": 1.0,
+        "sulcal_csf_mm": 1.2,
+        "csf_thickness_mm": 3.0,
     }
+
+
+def test_age_changes_csf_widths_start_at_head_defaults():
+    reference = load_profile_library().population["aging"]["reference_age_years"]
+    changes = age_changes(reference)
+    defaults = HeadParameters()
+
+    assert changes["sulcal_csf_mm"] == defaults.sulcal_csf_mm
+    assert changes["csf_thickness_mm"] == defaults.csf_thickness_mm
+
+
+def test_age_changes_csf_widens_linearly():
+    young, old = age_changes(30.0), age_changes(80.0)
+
+    # 50 years at the stated rates per decade.
+    assert old["sulcal_csf_mm"] - young["sulcal_csf_mm"] == pytest.approx(5 * SULCAL_CSF_WIDENING_MM_PER_DECADE)
+    assert old["csf_thickness_mm"] - young["csf_thickness_mm"] == pytest.approx(5 * OUTER_CSF_WIDENING_MM_PER_DECADE)
+    # The widths carry no spread of their own, so a drawn subject keeps the mean widths.
+    drawn = age_changes(80.0, np.random.default_rng(2))
+    assert drawn["sulcal_csf_mm"] == old["sulcal_csf_mm"]
+    assert drawn["csf_thickness_mm"] == old["csf_thickness_mm"]
+
+
+def _csf_volume_ml(changes: dict[str, float], seed: int = 3) -> float:
+    """Return the CSF volume (mL) of a procedural 3D head with ``changes``, on 4.6 mm voxels."""
+    head = procedural_head(np.random.default_rng(seed), HeadParameters(**changes, lesion_count=(0, 0)), ndim=3)
+    labels = head.label_map((48, 48, 48), 220.0).numpy()
+    return float(np.sum(labels == head.label_of("csf"))) * (220.0 / 48) ** 3 / 1000.0
+
+
+def test_old_head_has_more_csf_than_young():
+    young = _csf_volume_ml(age_changes(30.0))
+    old_changes = age_changes(80.0)
+    old = _csf_volume_ml(old_changes)
+    old_without_widening = _csf_volume_ml(dict(old_changes, sulcal_csf_mm=1.2, csf_thickness_mm=3.0))
+
+    # The widths add about 165 mL at these voxels, far above the few mL of voxelisation error.
+    assert old > young + 100.0
+    # The CSF widening alone, with the ventricles and cortex of age 80, adds CSF.
+    assert old > old_without_widening + 100.0
 
 
 def test_age_changes_reproducible():
