@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from medaug.phantoms.functional.anatomy import (
     MONOMIAL_COUNT,
+    direction_polynomials,
     ellipsoid_depth,
     fibonacci_sphere,
     inside_ellipsoids,
@@ -176,3 +177,29 @@ def test_inside_tube_chain_matches_definition(seed):
     for segment in zip(starts, ends, start_radii, end_radii):
         expected |= _tube_reference(points, *segment)
     np.testing.assert_array_equal(inside.numpy(), expected)
+
+
+def test_direction_polynomials_on_axes():
+    coefficients = torch.arange(2 * MONOMIAL_COUNT, dtype=torch.float64).reshape(MONOMIAL_COUNT, 2)
+    offsets = torch.tensor([100.0, 200.0], dtype=torch.float64)
+    axes = torch.eye(3, dtype=torch.float64)
+
+    values = direction_polynomials(axes, coefficients, offsets)
+
+    # Along +x only x, xx and xxx are 1 (rows 0, 3, 9), along +y rows 1, 6, 15, along +z rows 2, 8, 18.
+    for axis, rows in enumerate(((0, 3, 9), (1, 6, 15), (2, 8, 18))):
+        torch.testing.assert_close(values[axis], offsets + coefficients[list(rows)].sum(dim=0))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_direction_polynomials_match_monomials(seed):
+    generator = torch.Generator().manual_seed(seed)
+    directions = torch.randn(50, 3, dtype=torch.float64, generator=generator)
+    coefficients = torch.randn(MONOMIAL_COUNT, 4, dtype=torch.float64, generator=generator)
+    offsets = torch.randn(4, dtype=torch.float64, generator=generator)
+
+    values = direction_polynomials(directions, coefficients, offsets)
+
+    assert values.shape == (50, 4)
+    torch.testing.assert_close(values, offsets + monomials(directions) @ coefficients)

@@ -15,6 +15,7 @@ import torch
 
 __all__ = [
     "MONOMIAL_COUNT",
+    "direction_polynomials",
     "ellipsoid_depth",
     "fibonacci_sphere",
     "inside_ellipsoids",
@@ -64,6 +65,28 @@ def monomials(directions: torch.Tensor) -> torch.Tensor:
     cubic = [quadratic[0] * x, quadratic[0] * y, quadratic[0] * z, quadratic[1] * y, quadratic[1] * z,
              quadratic[2] * z, quadratic[3] * y, quadratic[3] * z, quadratic[4] * z, quadratic[5] * z]
     return torch.stack([x, y, z, *quadratic, *cubic], dim=-1)
+
+
+def direction_polynomials(directions: torch.Tensor, coefficients: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """Return ``offsets + monomials(directions) @ coefficients``, shaped ``(N, F)``.
+
+    ``coefficients`` is ``(19, F)`` and ``offsets`` ``(F,)``: ``F`` cubic
+    polynomials of the direction at once. The monomials are built as rows
+    of a ``(19, N)`` array and multiplied from the left, which is several
+    times faster on CPU than :func:`monomials` followed by a matrix product
+    with a narrow ``(19, F)`` matrix. The result is a transposed view.
+    """
+    rows = directions.T
+    x, y, z = rows[0], rows[1], rows[2]
+    basis = torch.empty((MONOMIAL_COUNT, directions.shape[0]), dtype=directions.dtype, device=directions.device)
+    basis[0:3] = rows
+    # Quadratic rows 3-8 (xx, xy, xz, yy, yz, zz), then cubic rows 9-18 in the order of monomials().
+    for row, (first, second) in enumerate(((x, x), (x, y), (x, z), (y, y), (y, z), (z, z)), start=3):
+        torch.mul(first, second, out=basis[row])
+    cubic = ((3, x), (3, y), (3, z), (4, y), (4, z), (5, z), (6, y), (6, z), (7, z), (8, z))
+    for row, (quadratic, factor) in enumerate(cubic, start=9):
+        torch.mul(basis[quadratic], factor, out=basis[row])
+    return torch.addmm(offsets[:, None], coefficients.T, basis).T
 
 
 def ellipsoid_depth(points: torch.Tensor, semi_axes: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:

@@ -24,6 +24,7 @@ import torch
 
 from medaug.core import Image, LabelMap
 from medaug.phantoms.functional.anatomy import (
+    direction_polynomials,
     fibonacci_sphere,
     inside_ellipsoids,
     inside_tube,
@@ -248,8 +249,9 @@ class ProceduralHead:
         normalised = local / axes
         normalised[:, 0] = local[:, 0] / semi_x
         directions, radius = unit_directions(normalised)
-        fields = torch.addmm(self._constant("shape_offsets", local), monomials(directions),
-                             self._constant("shape_coefficients", local))
+        fields = direction_polynomials(
+            directions, self._constant("shape_coefficients", local), self._constant("shape_offsets", local)
+        )
         modulation = fields * self._constant("shape_amplitudes", local)
         # ellipsoid_depth() written out, so the directions are computed once.
         slope = directions / axes
