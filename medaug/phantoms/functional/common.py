@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ __all__ = [
     "check_supersample",
     "grid_coordinates",
     "primitive_values",
+    "sub_sample_points",
 ]
 
 
@@ -94,6 +96,31 @@ def grid_coordinates(
         index = torch.arange(size, device=device, dtype=dtype) - (size // 2)
         coordinates.append(index * spacing_mm[axis])
     return coordinates
+
+
+def sub_sample_points(
+    shape: Sequence[int],
+    spacing_mm: Sequence[float],
+    supersample: int,
+    *,
+    device: torch.device | str | None = None,
+    dtype: torch.dtype = torch.float32,
+):
+    """Yield the physical points (mm) of each sub-sample offset of a centred grid, ``(N, n)``.
+
+    ``spacing_mm`` is in array order, like ``shape``. Each voxel gets
+    ``supersample**n`` evenly spread sub-samples (midpoint rule). One
+    offset is yielded at a time, with the voxels in C order of ``shape``
+    and the coordinates in physical order (x, y[, z]).
+    """
+    supersample = check_supersample(supersample)
+    coordinates = grid_coordinates(shape, spacing_mm, device=device, dtype=dtype)
+    fractions = (np.arange(supersample) + 0.5) / supersample - 0.5
+    spacing_physical = list(reversed(tuple(spacing_mm)))
+    for offset in itertools.product(*[fractions * step for step in spacing_physical]):
+        shifted = [c + float(o) for c, o in zip(coordinates, offset)]
+        mesh = torch.meshgrid(*reversed(shifted), indexing="ij")
+        yield torch.stack([m.reshape(-1) for m in reversed(mesh)], dim=-1)
 
 
 def primitive_values(

@@ -13,7 +13,6 @@ centred, with ``supersample**n`` sub-samples per voxel.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from medaug.phantoms.functional.anatomy import (
     unit_directions,
     wave_field,
 )
-from medaug.phantoms.functional.common import check_shape, check_supersample, grid_coordinates
+from medaug.phantoms.functional.common import check_shape, sub_sample_points
 from medaug.phantoms.phantom import BACKGROUND, NotLaminarError, grid_geometry
 from medaug.phantoms.primitives import Primitive
 
@@ -429,16 +428,8 @@ class ProceduralHead:
 
     def _sub_samples(self, shape: tuple[int, ...], geometry: Any, supersample: int, device: Any):
         """Yield the physical points ``(N, 3)`` of each sub-sample offset, voxels in C order."""
-        supersample = check_supersample(supersample)
-        spacing = tuple(geometry.spacing)
-        coordinates = grid_coordinates(shape, spacing, device=device, dtype=torch.float32)
-        fractions = (np.arange(supersample) + 0.5) / supersample - 0.5
-        spacing_physical = list(reversed(spacing))
-        for offset in itertools.product(*[fractions * step for step in spacing_physical]):
-            shifted = [c + float(o) for c, o in zip(coordinates, offset)]
-            mesh = torch.meshgrid(*reversed(shifted), indexing="ij")
-            physical = torch.stack([m.reshape(-1) for m in reversed(mesh)], dim=-1)
-            yield self._in_3d(physical)
+        for points in sub_sample_points(shape, tuple(geometry.spacing), supersample, device=device):
+            yield self._in_3d(points)
 
     def _sub_sample_labels(self, shape: tuple[int, ...], geometry: Any, supersample: int, device: Any):
         """Yield the labels and lesion indices of each sub-sample offset, voxels in C order.
