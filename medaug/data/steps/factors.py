@@ -139,7 +139,8 @@ def head_parameters(factors: Mapping[str, Any], base: Any) -> Any:
       the left-right and anterior-posterior semi-axes to half of each; the
       inferior-superior semi-axis keeps its ratio to the geometric mean of
       the other two, because the population table has no head height.
-    * ``cortical_thickness_mm`` and ``ventricle_scale`` (ageing) are copied.
+    * ``cortical_thickness_mm``, ``ventricle_scale``, ``sulcal_csf_mm`` and
+      ``csf_thickness_mm`` (ageing) are copied.
     * ``lesion_count`` fixes the number of lesions, and ``lesion_diameters_mm``
       sets the range of their semi-axes to half the smallest and largest
       drawn diameter. Placement may drop a lesion that does not fit in the
@@ -158,7 +159,7 @@ def head_parameters(factors: Mapping[str, Any], base: Any) -> Any:
         x, y, z = base.head_semi_axes_mm
         new_x, new_y = float(factors["head_breadth_mm"]) / 2.0, float(factors["head_length_mm"]) / 2.0
         updates["head_semi_axes_mm"] = (new_x, new_y, z * math.sqrt(new_x * new_y / (x * y)))
-    for key in ("cortical_thickness_mm", "ventricle_scale"):
+    for key in ("cortical_thickness_mm", "ventricle_scale", "sulcal_csf_mm", "csf_thickness_mm"):
         if key in factors:
             updates[key] = float(factors[key])
     if "lesion_count" in factors:

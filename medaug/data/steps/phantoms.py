@@ -23,7 +23,8 @@ With ``use_factors`` (the default), sampled factors change the phantom
 (:mod:`medaug.data.steps.factors`): ``field_strength_t``; ``contrast``,
 ``tr_ms``, ``te_ms``, ``ti_ms`` and ``flip_deg``; ``kvp`` (the energy of
 the Hounsfield image); head size, ``cortical_thickness_mm``,
-``ventricle_scale`` and the lesion factors (procedural heads); and
+``ventricle_scale``, ``sulcal_csf_mm``, ``csf_thickness_mm`` and the
+lesion factors (procedural heads); and
 ``water_equivalent_diameter_mm`` (the size of the ellipse phantoms).
 """
 

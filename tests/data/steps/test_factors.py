@@ -160,6 +160,14 @@ def test_ageing_factors_enlarge_ventricles_and_thin_cortex():
     assert tissue_count(old, "grey_matter") < tissue_count(young, "grey_matter")
 
 
+def test_sulcal_widening_factors_add_csf():
+    source = head_source({"type": "none"})
+    young = make(source, {"sulcal_csf_mm": 1.2, "csf_thickness_mm": 3.0})
+    old = make(source, {"sulcal_csf_mm": 2.4, "csf_thickness_mm": 4.5})
+    assert tissue_count(old, "csf") > tissue_count(young, "csf")
+    assert tissue_count(old, "grey_matter") < tissue_count(young, "grey_matter")
+
+
 def test_lesion_factors_set_lesion_count():
     source = head_source({"type": "none"})
     lesion = HEAD_LABELS.index("lesion")
