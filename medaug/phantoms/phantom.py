@@ -33,7 +33,7 @@ from medaug.phantoms.functional import (
 from medaug.phantoms.functional.common import check_primitives, check_shape
 from medaug.phantoms.primitives import Primitive
 
-__all__ = ["BACKGROUND", "NotLaminarError", "Phantom", "grid_geometry"]
+__all__ = ["BACKGROUND", "LabelCounting", "NotLaminarError", "Phantom", "grid_geometry"]
 
 #: Name of label 0: every point that no primitive covers.
 BACKGROUND = "background"
@@ -82,8 +82,63 @@ def _value_table(values: Mapping[str, Any], tissues: Sequence[str | None]) -> np
     return table[:, 0] if table.shape[1] == 1 else table
 
 
+class LabelCounting:
+    """Label methods shared by phantoms that count sub-sample labels per voxel.
+
+    A subclass gives ``ndim``, ``labels`` and ``_counts(shape, geometry,
+    supersample, device)``, which returns the integer count of each
+    voxel's sub-samples carrying each label, ``(L, *shape)``.
+    """
+
+    def _grid(self, shape: Sequence[int], fov_mm: Any) -> tuple[tuple[int, ...], Geometry]:
+        shape = check_shape(shape, self.ndim)
+        return shape, grid_geometry(shape, fov_mm)
+
+    def tissue_fractions(
+        self,
+        shape: Sequence[int],
+        fov_mm: float | Sequence[float],
+        *,
+        supersample: int = 1,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> Image:
+        """Return the fraction of each voxel's sub-samples with each label, ``(L, *shape)``.
+
+        Channel ``l`` belongs to ``labels[l]``; the channels sum to 1.
+        """
+        shape, geometry = self._grid(shape, fov_mm)
+        counts = self._counts(shape, geometry, supersample, device)
+        fractions = counts.to(dtype) / float(supersample) ** self.ndim
+        return Image(data=fractions, geometry=geometry)
+
+    def label_map(
+        self,
+        shape: Sequence[int],
+        fov_mm: float | Sequence[float],
+        *,
+        supersample: int = 1,
+        device: torch.device | str | None = None,
+    ) -> LabelMap:
+        """Return the label of each voxel: the label of most of its sub-samples.
+
+        Ties go to the lower label number. Values index :attr:`labels`.
+        """
+        shape, geometry = self._grid(shape, fov_mm)
+        counts = self._counts(shape, geometry, supersample, device)
+        dtype = torch.uint8 if len(self.labels) <= 255 else torch.int16
+        # Same result as argmax over labels (ties to the lower label), several times faster on CPU.
+        label = torch.zeros(shape, dtype=dtype, device=counts.device)
+        best = counts[0].clone()
+        for number in range(1, len(self.labels)):
+            more = counts[number] > best
+            label[more] = number
+            best = torch.maximum(best, counts[number])
+        return LabelMap(data=label.unsqueeze(0), geometry=geometry)
+
+
 @dataclass(frozen=True)
-class Phantom:
+class Phantom(LabelCounting):
     """A list of primitives with tissue classes, in painting order.
 
     Parameters
@@ -194,10 +249,6 @@ class Phantom:
 
     # Rasterisation ---------------------------------------------------------
 
-    def _grid(self, shape: Sequence[int], fov_mm: Any) -> tuple[tuple[int, ...], Geometry]:
-        shape = check_shape(shape, self.ndim)
-        return shape, grid_geometry(shape, fov_mm)
-
     def rasterize(
         self,
         shape: Sequence[int],
@@ -244,29 +295,11 @@ class Phantom:
             data = data.unsqueeze(0)
         return Image(data=data, geometry=geometry)
 
-    def tissue_fractions(
-        self,
-        shape: Sequence[int],
-        fov_mm: float | Sequence[float],
-        *,
-        supersample: int = 1,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> Image:
-        """Return the fraction of each voxel painted with each label, ``(L, *shape)``.
-
-        Channel ``l`` belongs to ``labels[l]``; the channels sum to 1. The
-        last primitive covering a sub-sample decides its label, in either
-        mode; primitives without a tissue paint background.
-        """
-        shape, geometry = self._grid(shape, fov_mm)
-        counts = self._counts(shape, geometry, supersample, device)
-        fractions = counts.to(dtype) / float(supersample) ** self.ndim
-        return Image(data=fractions, geometry=geometry)
-
     def _counts(
         self, shape: tuple[int, ...], geometry: Geometry, supersample: int, device: Any
     ) -> torch.Tensor:
+        # The last primitive covering a sub-sample decides its label, in either
+        # mode; primitives without a tissue paint background.
         labels = [0 if t is None else self.labels.index(t) for t in self.tissues]
         boundary = [p for p in self.primitives if p.has_boundary]
         boundary_labels = [lab for lab, p in zip(labels, self.primitives) if p.has_boundary]
@@ -281,24 +314,6 @@ class Phantom:
             supersample=supersample,
             device=device,
         )
-
-    def label_map(
-        self,
-        shape: Sequence[int],
-        fov_mm: float | Sequence[float],
-        *,
-        supersample: int = 1,
-        device: torch.device | str | None = None,
-    ) -> LabelMap:
-        """Return the label of each voxel: the label painted on most of its sub-samples.
-
-        Ties go to the lower label number. Values index :attr:`labels`.
-        """
-        shape, geometry = self._grid(shape, fov_mm)
-        counts = self._counts(shape, geometry, supersample, device)
-        label = torch.argmax(counts, dim=0)
-        dtype = torch.uint8 if len(self.labels) <= 255 else torch.int16
-        return LabelMap(data=label.to(dtype).unsqueeze(0), geometry=geometry)
 
     # Analytic measurements -------------------------------------------------
 

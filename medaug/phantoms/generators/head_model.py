@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medaug.core import Image, LabelMap
+from medaug.core import Image
 from medaug.phantoms.functional.anatomy import (
     direction_polynomials,
     fibonacci_sphere,
@@ -31,8 +31,8 @@ from medaug.phantoms.functional.anatomy import (
     unit_directions,
     wave_field,
 )
-from medaug.phantoms.functional.common import check_shape, sub_sample_points
-from medaug.phantoms.phantom import BACKGROUND, NotLaminarError, grid_geometry
+from medaug.phantoms.functional.common import sub_sample_points
+from medaug.phantoms.phantom import BACKGROUND, LabelCounting, NotLaminarError
 from medaug.phantoms.primitives import Primitive
 
 __all__ = ["HEAD_LABELS", "ProceduralHead"]
@@ -79,7 +79,7 @@ def _tensor(value: Any, like: torch.Tensor) -> torch.Tensor:
 
 
 @dataclass(frozen=True)
-class ProceduralHead:
+class ProceduralHead(LabelCounting):
     """A drawn procedural head: every number that fixes its anatomy.
 
     Built by :func:`~medaug.phantoms.generators.head.procedural_head`, and
@@ -422,10 +422,6 @@ class ProceduralHead:
 
     # Grids ------------------------------------------------------------------
 
-    def _grid(self, shape: Sequence[int], fov_mm: Any) -> tuple[tuple[int, ...], Any]:
-        shape = check_shape(shape, self.ndim)
-        return shape, grid_geometry(shape, fov_mm)
-
     def _sub_samples(self, shape: tuple[int, ...], geometry: Any, supersample: int, device: Any):
         """Yield the physical points ``(N, 3)`` of each sub-sample offset, voxels in C order."""
         for points in sub_sample_points(shape, tuple(geometry.spacing), supersample, device=device):
@@ -458,41 +454,6 @@ class ProceduralHead:
         for labels, _ in self._sub_sample_labels(shape, geometry, supersample, device):
             counts.scatter_add_(0, labels.view(1, -1), ones)
         return counts.view(len(HEAD_LABELS), *shape)
-
-    def label_map(
-        self,
-        shape: Sequence[int],
-        fov_mm: float | Sequence[float],
-        *,
-        supersample: int = 1,
-        device: torch.device | str | None = None,
-    ) -> LabelMap:
-        """Return the label of each voxel: the label of most of its sub-samples (ties: lower label)."""
-        shape, geometry = self._grid(shape, fov_mm)
-        counts = self._counts(shape, geometry, supersample, device)
-        # Same result as argmax over labels (ties to the lower label), several times faster on CPU.
-        label = torch.zeros(shape, dtype=torch.uint8, device=counts.device)
-        best = counts[0].clone()
-        for number in range(1, len(HEAD_LABELS)):
-            more = counts[number] > best
-            label[more] = number
-            best = torch.maximum(best, counts[number])
-        return LabelMap(data=label.unsqueeze(0), geometry=geometry)
-
-    def tissue_fractions(
-        self,
-        shape: Sequence[int],
-        fov_mm: float | Sequence[float],
-        *,
-        supersample: int = 1,
-        device: torch.device | str | None = None,
-        dtype: torch.dtype = torch.float32,
-    ) -> Image:
-        """Return the fraction of each voxel's sub-samples with each label, ``(L, *shape)``."""
-        shape, geometry = self._grid(shape, fov_mm)
-        counts = self._counts(shape, geometry, supersample, device)
-        fractions = counts.to(dtype) / float(supersample) ** self.ndim
-        return Image(data=fractions, geometry=geometry)
 
     def rasterize(
         self,
