@@ -26,20 +26,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.timing import median_time
+
 SIZE = 256
 N_ANGLES = 180
 ROUNDS = 5
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "ct.md"
-
-
-def _time(function, repeats: int) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def _phantom() -> np.ndarray:
@@ -98,8 +90,8 @@ def _deepinv(image: np.ndarray, angles: np.ndarray) -> tuple[dict, str | None]:
         x = torch.from_numpy(image)[None, None]
         y = physics.A(x)
         return {
-            "projection, 1 image": _time(lambda: physics.A(x), 3),
-            "FBP (ramp), 1 image": _time(lambda: physics.A_dagger(y), 3),
+            "projection, 1 image": median_time(lambda: physics.A(x), 3),
+            "FBP (ramp), 1 image": median_time(lambda: physics.A_dagger(y), 3),
         }, None
     except Exception as error:  # noqa: BLE001 - a peer that fails is reported, not fatal
         return {}, f"deepinv failed: {type(error).__name__}: {error}"
@@ -111,10 +103,10 @@ def _rounds(medaug: dict, skimage: dict) -> dict:
     for _ in range(ROUNDS):
         peer_times = {}
         for name, (call, repeats, images) in medaug.items():
-            results[name][0].append(_time(call, repeats) / images)
+            results[name][0].append(median_time(call, repeats) / images)
             peer = skimage[name]
             if id(peer) not in peer_times:
-                peer_times[id(peer)] = _time(peer, 3)
+                peer_times[id(peer)] = median_time(peer, 3)
             results[name][1].append(peer_times[id(peer)])
     return results
 

@@ -37,22 +37,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.timing import median_time
+
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "mri.md"
-
-
-def _time(function, repeats: int = 5) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def _try(rows, case, peer, medaug_s, peer_call, repeats=5, note=""):
     try:
-        peer_s = _time(peer_call, repeats)
+        peer_s = median_time(peer_call, repeats)
         rows.append((case, peer, medaug_s, peer_s, note))
     except Exception as error:  # noqa: BLE001 - a failing peer is reported, not hidden
         rows.append((case, f"{peer} (failed: {type(error).__name__}: {str(error)[:80]})", medaug_s, float("nan"), note))
@@ -140,7 +132,7 @@ def bench_simulation(rows):
     def medaug_forward():
         return operator.forward(coil_images[0])
 
-    _try(rows, "3-D 128^3 x 8 coils, forward operator only", "deepinv MultiCoilMRI.A", _time(medaug_forward, 3), deepinv_forward, 3)
+    _try(rows, "3-D 128^3 x 8 coils, forward operator only", "deepinv MultiCoilMRI.A", median_time(medaug_forward, 3), deepinv_forward, 3)
 
 
 def bench_poisson(rows):
@@ -156,7 +148,7 @@ def bench_poisson(rows):
 
         return sigpy.mri.poisson((256, 256), 4, seed=next(counter))
 
-    _try(rows, "Poisson-disc mask 256^2, R = 4", "sigpy.mri.poisson", _time(medaug_mask, 7), sigpy_mask, 5, "target: ratio <= 0.1")
+    _try(rows, "Poisson-disc mask 256^2, R = 4", "sigpy.mri.poisson", median_time(medaug_mask, 7), sigpy_mask, 5, "target: ratio <= 0.1")
 
 
 def bench_nufft(rows):
@@ -197,8 +189,8 @@ def bench_nufft(rows):
 
         return sigpy.nufft_adjoint(kspace_np, coord, (8, 256, 256))
 
-    _try(rows, "NUFFT forward, 256^2 x 8 coils, 131k samples", "sigpy.nufft", _time(lambda: operator.forward(image)), sigpy_forward, 5, note_forward)
-    _try(rows, "NUFFT adjoint, 256^2 x 8 coils, 131k samples", "sigpy.nufft_adjoint", _time(lambda: operator.adjoint(kspace)), sigpy_adjoint, 5, note_adjoint)
+    _try(rows, "NUFFT forward, 256^2 x 8 coils, 131k samples", "sigpy.nufft", median_time(lambda: operator.forward(image)), sigpy_forward, 5, note_forward)
+    _try(rows, "NUFFT adjoint, 256^2 x 8 coils, 131k samples", "sigpy.nufft_adjoint", median_time(lambda: operator.adjoint(kspace)), sigpy_adjoint, 5, note_adjoint)
 
 
 def bench_artifacts(rows):
@@ -216,7 +208,7 @@ def bench_artifacts(rows):
         ("k-space noise", mt.RandomKSpaceNoise(), "monai.RandRicianNoise", lambda tio, monai: monai.RandRicianNoise(prob=1.0)),
     ]
     for name, transform, peer_name, build in cases:
-        medaug_s = _time(lambda transform=transform: transform(volume, rng=rng), 3)
+        medaug_s = median_time(lambda transform=transform: transform(volume, rng=rng), 3)
 
         def peer(build=build, peer_name=peer_name):
             import monai.transforms as monai_transforms

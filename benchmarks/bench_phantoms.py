@@ -17,24 +17,14 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmarks.timing import median_time
+
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "phantoms.md"
-
-
-def _time(function, repeats: int) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def _raster_rows(size: int, repeats: int) -> list[tuple[str, str, float]]:
@@ -47,11 +37,11 @@ def _raster_rows(size: int, repeats: int) -> list[tuple[str, str, float]]:
     task = f"rasterise 3D Shepp-Logan {size}^3"
     rows = [
         (task, "medaug (torch, float32)",
-         _time(lambda: phantom.rasterize((size,) * 3, 2.0), repeats)),
+         median_time(lambda: phantom.rasterize((size,) * 3, 2.0), repeats)),
         (task, "phantominator 0.7 (numpy, float64)",
-         _time(lambda: phantominator_shepp_logan((size, size, size)), repeats)),
+         median_time(lambda: phantominator_shepp_logan((size, size, size)), repeats)),
         (task, "sigpy 0.1.27 (numpy, float32)",
-         _time(lambda: sigpy.shepp_logan((size,) * 3, dtype=np.float32), repeats)),
+         median_time(lambda: sigpy.shepp_logan((size,) * 3, dtype=np.float32), repeats)),
     ]
     return rows
 
@@ -69,10 +59,10 @@ def _kspace_rows(repeats: int) -> list[tuple[str, str, float]]:
     k32 = k64.astype(np.float32)
     task = "analytic k-space, 2D Shepp-Logan, 256^2 points"
     return [
-        (task, "medaug (float64)", _time(lambda: phantom.kspace(k64), repeats)),
-        (task, "medaug (float32)", _time(lambda: phantom.kspace(k32), repeats)),
+        (task, "medaug (float64)", median_time(lambda: phantom.kspace(k64), repeats)),
+        (task, "medaug (float32)", median_time(lambda: phantom.kspace(k32), repeats)),
         (task, "phantominator 0.7 kspace_shepp_logan",
-         _time(lambda: kspace_shepp_logan(kx.ravel(), ky.ravel()), repeats)),
+         median_time(lambda: kspace_shepp_logan(kx.ravel(), ky.ravel()), repeats)),
     ]
 
 
@@ -89,16 +79,16 @@ def _head_rows(repeats: int) -> list[tuple[str, str, float]]:
         task = f"label map of a {ndim}D head, {size}, supersample 2"
         rows += [
             (task, "medaug procedural_head (folded)",
-             _time(lambda head=folded, grid=shape: head.label_map(grid, 220.0, supersample=2), repeats)),
+             median_time(lambda head=folded, grid=shape: head.label_map(grid, 220.0, supersample=2), repeats)),
             (task, "medaug layered_head (ellipsoids)",
-             _time(lambda head=layered, grid=shape: head.label_map(grid, 220.0, supersample=2), repeats)),
+             median_time(lambda head=layered, grid=shape: head.label_map(grid, 220.0, supersample=2), repeats)),
         ]
     task = "draw a 3D head with 2 lesions"
     rows += [
         (task, "medaug procedural_head (folded)",
-         _time(lambda: procedural_head(np.random.default_rng(1), parameters, ndim=3), repeats)),
+         median_time(lambda: procedural_head(np.random.default_rng(1), parameters, ndim=3), repeats)),
         (task, "medaug layered_head (ellipsoids)",
-         _time(lambda: layered_head(np.random.default_rng(1), parameters, ndim=3), repeats)),
+         median_time(lambda: layered_head(np.random.default_rng(1), parameters, ndim=3), repeats)),
     ]
     return rows
 
