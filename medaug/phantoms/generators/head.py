@@ -30,7 +30,7 @@ from medaug.phantoms.generators.head_shapes import (
 from medaug.phantoms.primitives import rotation_z
 from medaug.phantoms.tissues import mr_parameter
 
-__all__ = ["HEAD_LABELS", "HeadParameters", "ProceduralHead", "procedural_head"]
+__all__ = ["HEAD_LABELS", "HeadParameters", "ProceduralHead", "check_head_arguments", "procedural_head"]
 
 # Semi-axes (mm) of the brain surface that the deep structures' coordinates
 # in head_shapes.py were written for; other brains scale them per axis.
@@ -166,6 +166,22 @@ def _check_number(value: object, name: str, *, strict: bool) -> None:
         raise ValueError(f"`{name}` must be {relation} 0, got {value!r}")
 
 
+def check_head_arguments(
+    rng: np.random.Generator, parameters: HeadParameters | None, ndim: int
+) -> tuple[np.random.Generator, HeadParameters]:
+    """Check the arguments common to the head generators; return the generator and parameters.
+
+    ``parameters`` None gives the default :class:`HeadParameters`.
+    """
+    rng = check_generator(rng)
+    parameters = HeadParameters() if parameters is None else parameters
+    if not isinstance(parameters, HeadParameters):
+        raise TypeError(f"`parameters` must be HeadParameters, got {type(parameters).__name__}")
+    if ndim not in (2, 3):
+        raise ValueError(f"`ndim` must be 2 or 3, got {ndim!r}")
+    return rng, parameters
+
+
 def procedural_head(
     rng: np.random.Generator,
     parameters: HeadParameters | None = None,
@@ -231,12 +247,7 @@ def procedural_head(
     >>> sorted(head.label_map((64, 64), 220.0).labels)
     [0, 1, 2, 3, 4, 5, 6, 7, 8]
     """
-    rng = check_generator(rng)
-    parameters = HeadParameters() if parameters is None else parameters
-    if not isinstance(parameters, HeadParameters):
-        raise TypeError(f"`parameters` must be HeadParameters, got {type(parameters).__name__}")
-    if ndim not in (2, 3):
-        raise ValueError(f"`ndim` must be 2 or 3, got {ndim!r}")
+    rng, parameters = check_head_arguments(rng, parameters, ndim)
 
     rotation = rotation_z(rng.normal(0.0, _YAW_SD_DEG)) @ _rotation_x(rng.normal(0.0, _PITCH_SD_DEG))
     axes = np.asarray(parameters.head_semi_axes_mm) * (1.0 + parameters.jitter * rng.uniform(-1, 1, 3))

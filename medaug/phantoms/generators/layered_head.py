@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from medaug.phantoms.generators.common import check_generator
-from medaug.phantoms.generators.head import HeadParameters
+from medaug.phantoms.generators.head import HeadParameters, check_head_arguments
 from medaug.phantoms.generators.head_model import HEAD_LABELS
 from medaug.phantoms.phantom import Phantom
 from medaug.phantoms.primitives import Primitive, rotation_2d, rotation_z
@@ -73,12 +72,7 @@ def layered_head(
     >>> head.labels[:3]
     ('background', 'skin', 'fat')
     """
-    rng = check_generator(rng)
-    parameters = HeadParameters() if parameters is None else parameters
-    if not isinstance(parameters, HeadParameters):
-        raise TypeError(f"`parameters` must be HeadParameters, got {type(parameters).__name__}")
-    if ndim not in (2, 3):
-        raise ValueError(f"`ndim` must be 2 or 3, got {ndim!r}")
+    rng, parameters = check_head_arguments(rng, parameters, ndim)
 
     yaw = rng.normal(0.0, 3.0)
     rotation = rotation_z(yaw) if ndim == 3 else rotation_2d(yaw)
