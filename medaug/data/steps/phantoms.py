@@ -40,6 +40,7 @@ import pydantic
 from medaug.core.sample import Sample
 from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
 from medaug.data.steps import factors as factor_rules
+from medaug.data.steps.sources import GridShape
 
 __all__ = ["PhantomSource", "ContrastOptions"]
 
@@ -75,19 +76,12 @@ class PhantomSource(StepConfig):
     type: Literal["phantom"] = "phantom"
     generator: Literal["shepp_logan", "random_ellipses", "procedural_head"] = "procedural_head"
     variant: str = "modified_2d"
-    shape: tuple[int, int] | tuple[int, int, int] = (128, 128)
+    shape: GridShape = (128, 128)
     fov_mm: float | tuple[float, ...] = 220.0
     supersample: int = pydantic.Field(2, ge=1, le=8)
     contrast: ContrastOptions = ContrastOptions()
     options: dict[str, Any] = {}
     use_factors: bool = True
-
-    @pydantic.field_validator("shape")
-    @classmethod
-    def _check_shape(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(n < 4 for n in value):
-            raise ValueError(f"every axis of `shape` must be >= 4 voxels, got {list(value)}")
-        return value
 
     @pydantic.field_validator("fov_mm")
     @classmethod

@@ -7,7 +7,7 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pydantic
@@ -17,9 +17,17 @@ from medaug.core.geometry import Geometry
 from medaug.core.sample import Sample
 from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig, register_step
 
-__all__ = ["ShapesSource", "ImagesSource", "ImageItem", "random_shapes", "read_cached"]
+__all__ = ["GridShape", "ShapesSource", "ImagesSource", "ImageItem", "random_shapes", "read_cached"]
 
-Shape = tuple[int, int] | tuple[int, int, int]
+
+def _check_grid_shape(value: tuple[int, ...]) -> tuple[int, ...]:
+    if any(n < 4 for n in value):
+        raise ValueError(f"every axis of `shape` must be >= 4 voxels, got {list(value)}")
+    return value
+
+
+#: A 2D or 3D grid shape in voxels, array order, every axis at least 4 voxels.
+GridShape = Annotated[tuple[int, int] | tuple[int, int, int], pydantic.AfterValidator(_check_grid_shape)]
 
 
 def random_shapes(
@@ -71,17 +79,10 @@ class ShapesSource(StepConfig):
     """
 
     type: Literal["shapes"] = "shapes"
-    shape: Shape = (64, 64)
+    shape: GridShape = (64, 64)
     spacing_mm: tuple[float, ...] | None = None
     num_shapes: int = pydantic.Field(4, ge=1, le=64)
     num_classes: int = pydantic.Field(2, ge=1, le=255)
-
-    @pydantic.field_validator("shape")
-    @classmethod
-    def _check_shape(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if any(n < 4 for n in value):
-            raise ValueError(f"every axis of `shape` must be >= 4 voxels, got {list(value)}")
-        return value
 
     @pydantic.model_validator(mode="after")
     def _check_spacing(self) -> ShapesSource:
