@@ -27,6 +27,7 @@ __all__ = [
     "readout_off_resonance",
     "bias_field_terms",
     "polynomial_field",
+    "legendre_sum",
     "polynomial_bias_field",
 ]
 
@@ -341,8 +342,6 @@ def polynomial_field(
     >>> polynomial_field((3, 2), torch.tensor([0.0, 20.0]), order=1)[:, 0].tolist()
     [-20.0, 0.0, 20.0]
     """
-    from scipy.special import eval_legendre
-
     terms = bias_field_terms(len(shape), order)
     coefficients = torch.as_tensor(coefficients, dtype=torch.float64)
     if coefficients.shape != (len(terms),):
@@ -353,9 +352,33 @@ def polynomial_field(
     if not bool(torch.isfinite(coefficients).all()):
         raise ValueError(f"`coefficients` must be finite, got {coefficients.tolist()}")
 
+    field = legendre_sum(shape, coefficients.tolist(), terms)
+    return torch.from_numpy(field).to(dtype=dtype, device=device)
+
+
+def legendre_sum(
+    shape: tuple[int, ...], coefficients: list[float], terms: list[tuple[int, ...]]
+) -> np.ndarray:
+    """Return ``sum_t c_t P_t(x)`` on a grid as a float64 array, for any list of terms.
+
+    ``terms[t]`` gives the Legendre degree along each array axis of
+    ``P_t``, evaluated on coordinates scaled to [-1, 1] per axis (0 on an
+    axis of one voxel). The caller checks that the counts match. Serves
+    :func:`polynomial_field` and
+    :func:`medaug.transforms.functional.intensity.bias_field`, which order
+    their terms differently.
+
+    Examples
+    --------
+    >>> legendre_sum((3,), [1.0, 2.0], [(0,), (1,)]).tolist()
+    [-1.0, 1.0, 3.0]
+    """
+    from scipy.special import eval_legendre
+
+    shape = tuple(shape)
     field = np.zeros(shape)
     coordinates = [np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1) for n in shape]
-    for value, degrees in zip(coefficients.tolist(), terms):
+    for value, degrees in zip(coefficients, terms):
         if value == 0.0:
             continue
         term = np.ones(shape)
@@ -364,7 +387,7 @@ def polynomial_field(
             view[axis] = shape[axis]
             term = term * eval_legendre(degree, coordinates[axis]).reshape(view)
         field = field + value * term
-    return torch.from_numpy(field).to(dtype=dtype, device=device)
+    return field
 
 
 def polynomial_bias_field(

@@ -84,6 +84,9 @@ def bias_field(
 
     ``P_k`` are products of Legendre polynomials along each array axis, on
     coordinates scaled to [-1, 1], in the order of :func:`bias_field_terms`.
+    The sum is :func:`medaug.physics.mri.artifacts.legendre_sum`, shared with
+    :func:`medaug.physics.mri.artifacts.polynomial_bias_field` (whose terms
+    omit the constant and come in another order).
 
     References
     ----------
@@ -97,20 +100,9 @@ def bias_field(
             f"`coefficients` must have {len(terms)} values for order {order} in {len(shape)}-D, "
             f"got {len(coefficients)}"
         )
-    polynomials = []
-    for size in shape:
-        coordinate = np.linspace(-1.0, 1.0, size) if size > 1 else np.zeros(1)
-        polynomials.append([np.polynomial.legendre.Legendre.basis(d)(coordinate) for d in range(order + 1)])
-    log_field = np.zeros(tuple(shape))
-    for coefficient, degrees in zip(coefficients, terms):
-        if coefficient == 0:
-            continue
-        term = np.ones((1,) * len(shape))
-        for axis, degree in enumerate(degrees):
-            view = [1] * len(shape)
-            view[axis] = shape[axis]
-            term = term * polynomials[axis][degree].reshape(view)
-        log_field = log_field + coefficient * term
+    from medaug.physics.mri.artifacts import legendre_sum
+
+    log_field = legendre_sum(tuple(shape), [float(c) for c in coefficients], terms)
     return torch.as_tensor(np.exp(log_field), dtype=dtype, device=device)
 
 
