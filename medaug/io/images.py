@@ -67,7 +67,7 @@ def _labels_from_field(field: Field, path: Path) -> LabelMap:
         finite = bool(torch.isfinite(data).all())
         if not finite or not bool(torch.equal(data, torch.round(data))):
             raise ValueError(
-                f"label file {str(path)!r} holds non-integer values (dtype {data.dtype}); "
+                f"label file {str(path)!r} contains non-integer values (dtype {data.dtype}); "
                 "a label map must contain integer classes"
             )
         low, high = float(data.min()), float(data.max())
@@ -95,7 +95,7 @@ def read_image(
     ----------
     path : str or path-like
         A file with one of :data:`SUPPORTED_EXTENSIONS`, or a folder that
-        holds a DICOM series.
+        contains a DICOM series.
     label : bool, default False
         Read as a :class:`LabelMap`. Float files are accepted only when every
         value is an integer (with a warning); otherwise ValueError.
@@ -181,7 +181,7 @@ def write_image(field: Field, path: str | os.PathLike[str], *, compress: bool = 
     extension = image_extension(path)
     if extension == ".dcm" and not (field.spatial_ndim == 2 or field.spatial_shape[0] == 1):
         raise ValueError(
-            f"a single .dcm file holds one slice, got spatial shape {field.spatial_shape}; "
+            f"a single .dcm file contains one slice, got spatial shape {field.spatial_shape}; "
             "use medaug.io.write_dicom_series(field, folder) for volumes"
         )
     if not path.parent.is_dir():
