@@ -39,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--memorisation-fraction", type=float, default=0.05, metavar="F",
         help="report the generator as memorising above this fraction of flagged images (default 0.05)",
     )
+    parser.add_argument(
+        "--membership-alpha", type=float, default=0.001, metavar="A",
+        help="also report the generator as memorising when the exact membership-leakage "
+             "p-value is below A (default 0.001)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -59,15 +64,19 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_synthetic(
         sets["real"], sets["synthetic"], sets["train"], np.random.default_rng(args.seed),
         memorisation_fraction=args.memorisation_fraction,
+        membership_alpha=args.membership_alpha,
     )
     low, high = report["intensity_scale"]["low"], report["intensity_scale"]["high"]
     scaled = {name: type(s)((s.images - low) / (high - low), s.names, s.patients) for name, s in sets.items()}
     json_path, png_path = write_report(report, scaled["synthetic"], scaled["train"], args.out)
     privacy = report["privacy"]
     logger.info(
-        "wrote %s and %s: %.1f %% of synthetic images flagged as copies, TPR at 1 %% FPR %.3f%s",
+        "wrote %s and %s: %.1f %% of synthetic images flagged as copies, TPR at 1 %% FPR %.3f, "
+        "membership-leakage p-value %.3g%s",
         json_path, png_path, 100 * privacy["copy_detection"]["flagged_fraction"],
         privacy["membership_inference"]["tpr_at_1pct_fpr"],
-        "; the generator is memorising" if privacy["memorising"] else "",
+        privacy["membership_inference"]["leakage_test"]["p_value"],
+        "; the generator is memorising (" + ", ".join(privacy["memorising_criteria"]) + ")"
+        if privacy["memorising"] else "",
     )
     return 1 if privacy["memorising"] else 0

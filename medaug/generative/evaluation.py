@@ -36,6 +36,7 @@ from medaug.generative.features import (
 from medaug.generative.imagesets import ImageSet, as_image_set, check_comparable
 from medaug.generative.privacy import (
     group_max,
+    membership_leakage_test,
     nearest_distances,
     pairwise_rms_distance,
     roc_auc,
@@ -136,6 +137,7 @@ def privacy_metrics(
     *,
     detector: CopyDetector,
     memorisation_fraction: float = 0.05,
+    membership_alpha: float = 0.001,
 ) -> dict[str, Any]:
     """Return nearest-neighbour, copy-detection and membership-inference results.
 
@@ -148,9 +150,17 @@ def privacy_metrics(
     memorisation_fraction : float
         The generator is reported as memorising when more than this fraction
         of synthetic images are flagged as copies (default 0.05).
+    membership_alpha : float
+        The generator is also reported as memorising when the exact
+        membership-leakage p-value (:func:`~medaug.generative.privacy.membership_leakage_test`
+        on patient-level scores) is below this level (default 0.001).
+        ``privacy["memorising_criteria"]`` names the criteria that fired:
+        ``"copies"`` and/or ``"membership leakage"``.
     """
     if not 0 <= memorisation_fraction < 1:
         raise ValueError(f"`memorisation_fraction` must be in [0, 1), got {memorisation_fraction}")
+    if not 0 < membership_alpha < 1:
+        raise ValueError(f"`membership_alpha` must be in (0, 1), got {membership_alpha}")
     shared_patients = sorted(set(train.patients) & set(real.patients))
     if shared_patients:
         logger.warning(
@@ -179,6 +189,13 @@ def privacy_metrics(
     # augmentation-robust similarity) is guessed a member.
     member_scores, _ = group_max(detector.match(train.images, synthetic.images).similarity, train.patients)
     nonmember_scores, _ = group_max(detector.match(real.images, synthetic.images).similarity, real.patients)
+    leakage = membership_leakage_test(member_scores, nonmember_scores)
+    criteria = [
+        name for name, fired in (
+            ("copies", copy_fraction > memorisation_fraction),
+            ("membership leakage", leakage["p_value"] < membership_alpha),
+        ) if fired
+    ]
 
     return {
         "distance_to_closest_record": {
@@ -213,9 +230,17 @@ def privacy_metrics(
             "auc": roc_auc(member_scores, nonmember_scores),
             "members": int(member_scores.size),
             "nonmembers": int(nonmember_scores.size),
+            "leakage_test": {
+                "statistic": "k = members scoring above the highest non-member",
+                "null": "generator independent of the training set (scores exchangeable)",
+                **leakage,
+                "alpha": membership_alpha,
+            },
         },
-        "memorising": bool(copy_fraction > memorisation_fraction),
+        "memorising": bool(criteria),
+        "memorising_criteria": criteria,
         "memorisation_fraction": memorisation_fraction,
+        "membership_alpha": membership_alpha,
         "_flagged_pairs": [(int(i), int(match[i])) for i in flagged],
     }
 
@@ -228,6 +253,7 @@ def evaluate_synthetic(
     *,
     detector: CopyDetector | None = None,
     memorisation_fraction: float = 0.05,
+    membership_alpha: float = 0.001,
     feature_seed: int = RANDOM_FEATURE_SEED,
 ) -> dict[str, Any]:
     """Evaluate the utility and privacy of a synthetic set.
@@ -241,7 +267,7 @@ def evaluate_synthetic(
         Draws subsamples, the noise baseline and MS-SSIM pairs.
     detector : CopyDetector, optional
         Default: ``CopyDetector()``.
-    memorisation_fraction : float
+    memorisation_fraction, membership_alpha : float
         See :func:`privacy_metrics`.
     feature_seed : int
         Seed of the random convolutional features.
@@ -257,6 +283,8 @@ def evaluate_synthetic(
     ------
     EmptyImageSetError, TooFewImagesError, ImageShapeMismatchError, NonFiniteImageError
     """
+    if not 0 < membership_alpha < 1:
+        raise ValueError(f"`membership_alpha` must be in (0, 1), got {membership_alpha}")
     real_set = as_image_set(real, "real")
     synthetic_set = as_image_set(synthetic, "synthetic")
     train_set = as_image_set(train, "train")
@@ -275,6 +303,7 @@ def evaluate_synthetic(
     privacy = privacy_metrics(
         scaled["synthetic"], scaled["train"], scaled["real"],
         detector=detector, memorisation_fraction=memorisation_fraction,
+        membership_alpha=membership_alpha,
     )
     return {
         "counts": {"real": len(real_set), "synthetic": len(synthetic_set), "train": len(train_set)},

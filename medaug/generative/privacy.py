@@ -14,10 +14,15 @@ Carlini, N., Chien, S., Nasr, M., Song, S., Terzis, A., Tramèr, F.
 "Membership inference attacks from first principles." IEEE Symposium on
 Security and Privacy 2022, pp. 1897-1914. DOI 10.1109/SP46214.2022.9833649
 (reporting true-positive rate at a low false-positive rate).
+
+Good, P. I. "Permutation, Parametric, and Bootstrap Tests of Hypotheses",
+3rd ed. Springer, 2005. DOI 10.1007/b138696 (exact permutation tests under
+exchangeability).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -28,6 +33,8 @@ __all__ = [
     "tpr_at_fpr",
     "roc_auc",
     "group_max",
+    "top_rank_p_value",
+    "membership_leakage_test",
 ]
 
 
@@ -131,3 +138,59 @@ def group_max(values: np.ndarray, groups: Sequence[str]) -> tuple[np.ndarray, li
         else:
             best[group] = max(best[group], value)
     return np.array([best[g] for g in order]), order
+
+
+def top_rank_p_value(k: int, members: int, nonmembers: int) -> float:
+    """Return ``C(members, k) / C(members + nonmembers, k)``, the chance that the ``k`` top scores are all members.
+
+    Under the null hypothesis that the generator is independent of its
+    training set, member and non-member scores are exchangeable, so every
+    ranking of the ``members + nonmembers`` records is equally likely and
+    this ratio is the exact probability that the ``k`` highest-ranked
+    records are all members. ``k = 0`` gives 1.
+
+    Examples
+    --------
+    >>> top_rank_p_value(2, 3, 4)  # C(3, 2) / C(7, 2) = 3 / 21
+    0.14285714285714285
+    """
+    for name, value in (("k", k), ("members", members), ("nonmembers", nonmembers)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"`{name}` must be an int, got {type(value).__name__}")
+    if members < 1 or nonmembers < 0:
+        raise ValueError(f"`members` must be >= 1 and `nonmembers` >= 0, got {members} and {nonmembers}")
+    if not 0 <= k <= members:
+        raise ValueError(f"`k` must be in [0, members={members}], got {k}")
+    # Exact integers first; the ratio is rounded once.
+    return math.comb(int(members), int(k)) / math.comb(int(members) + int(nonmembers), int(k))
+
+
+def membership_leakage_test(member_scores: np.ndarray, nonmember_scores: np.ndarray) -> dict[str, float | int]:
+    """Return the one-sided exact test of members ranking above every non-member.
+
+    ``k`` counts members scoring strictly above the highest non-member
+    score (a tie with it does not count). ``p_value`` is
+    :func:`top_rank_p_value` of ``k``: small when more members lead the
+    ranking than chance allows.
+
+    Returns
+    -------
+    dict
+        ``{"k": int, "members": m, "nonmembers": n, "p_value": float}``.
+
+    Examples
+    --------
+    >>> membership_leakage_test([5.0, 4.0, 0.1], [1.0, 0.5])["k"]
+    2
+    """
+    members = np.asarray(member_scores, dtype=np.float64).ravel()
+    nonmembers = np.asarray(nonmember_scores, dtype=np.float64).ravel()
+    if members.size == 0 or nonmembers.size == 0:
+        raise ValueError("`member_scores` and `nonmember_scores` must not be empty")
+    k = int((members > nonmembers.max()).sum())
+    return {
+        "k": k,
+        "members": int(members.size),
+        "nonmembers": int(nonmembers.size),
+        "p_value": top_rank_p_value(k, int(members.size), int(nonmembers.size)),
+    }

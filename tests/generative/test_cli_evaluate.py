@@ -26,7 +26,7 @@ def test_evaluate_writes_report_and_flags_copies(tmp_path, heads):
     status = main([
         "evaluate", "--real", str(tmp_path / "real"), "--synthetic", str(tmp_path / "synthetic"),
         "--train", str(tmp_path / "train"), "--out", str(tmp_path / "report"),
-        "--patient-pattern", r"^(?P<patient>[pq]\d+)_",
+        "--patient-pattern", r"^(?P<patient>[pq]\d+)_", "--membership-alpha", "0.01",
     ])
 
     assert status == 1
@@ -35,6 +35,8 @@ def test_evaluate_writes_report_and_flags_copies(tmp_path, heads):
     assert report["privacy"]["copy_detection"]["flagged_fraction"] == 1.0
     assert report["privacy"]["membership_inference"]["unit"] == "patients"
     assert report["privacy"]["membership_inference"]["members"] == 6
+    assert report["privacy"]["membership_alpha"] == 0.01
+    assert "copies" in report["privacy"]["memorising_criteria"]
     assert len(report["privacy"]["copy_detection"]["flagged_patients"]) == 4
     png = (tmp_path / "report" / "evaluation_flagged.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -53,12 +53,16 @@ def test_memorising_stand_in_is_reported(reports, sets):
     # them all; the other members look like non-members.
     covered = len(np.unique(sets[4])) / len(sets[0])
     assert privacy["membership_inference"]["tpr_at_1pct_fpr"] >= covered
+    assert "copies" in privacy["memorising_criteria"]
 
 
 def test_independent_generator_is_not_memorising(reports):
     privacy = reports["independent"]["privacy"]
     assert not privacy["memorising"]
+    assert privacy["memorising_criteria"] == []
     assert privacy["copy_detection"]["flagged_fraction"] <= 0.05
+    # Under independence the leakage p-value is uniform-ish; 0.001 is the default level.
+    assert privacy["membership_inference"]["leakage_test"]["p_value"] >= privacy["membership_alpha"] == 0.001
     # Independent samples are as far from training images as held-out images are.
     assert privacy["distance_to_closest_record"]["ratio_of_medians"] == pytest.approx(1.0, abs=0.3)
 
@@ -99,3 +103,5 @@ def test_bad_input(rng):
     bad[0, 0, 0] = np.nan
     with pytest.raises(NonFiniteImageError, match="NaN"):
         evaluate_synthetic(images, bad, images, rng)
+    with pytest.raises(ValueError, match=r"`membership_alpha` must be in \(0, 1\), got 0"):
+        evaluate_synthetic(images, images, images, rng, membership_alpha=0)

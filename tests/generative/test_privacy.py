@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from medaug.generative.privacy import (
     group_max,
+    membership_leakage_test,
     nearest_distances,
     pairwise_rms_distance,
     roc_auc,
+    top_rank_p_value,
     tpr_at_fpr,
 )
 
@@ -62,3 +69,50 @@ def test_bad_input():
         tpr_at_fpr(np.array([1.0]), np.array([1.0]), fpr=1.5)
     with pytest.raises(ValueError, match="image sizes differ"):
         pairwise_rms_distance(np.zeros((1, 2, 2)), np.zeros((1, 3, 3)))
+
+
+@pytest.mark.parametrize(("members", "nonmembers"), [(3, 4), (2, 5), (4, 1)])
+def test_top_rank_p_value_matches_all_rankings(members, nonmembers):
+    # Enumerate every ranking of the records (member = True) and count those whose
+    # k highest-ranked records are all members: the exact null probability.
+    total = members + nonmembers
+    rankings = [
+        [i in chosen for i in range(total)]
+        for chosen in itertools.combinations(range(total), members)
+    ]
+    for k in range(members + 1):
+        count = sum(all(ranking[:k]) for ranking in rankings)
+        assert top_rank_p_value(k, members, nonmembers) == pytest.approx(count / len(rankings), rel=1e-12)
+
+
+@given(st.integers(1, 40), st.integers(0, 40), st.data())
+def test_top_rank_p_value_in_unit_interval_and_decreasing(members, nonmembers, data):
+    k = data.draw(st.integers(0, members - 1))
+    p, p_next = top_rank_p_value(k, members, nonmembers), top_rank_p_value(k + 1, members, nonmembers)
+    assert 0 < p_next <= p <= 1
+    if nonmembers > 0:
+        assert p_next < p
+    assert top_rank_p_value(0, members, nonmembers) == 1.0
+
+
+def test_members_above_every_nonmember_give_smallest_p_value():
+    members, nonmembers = np.arange(10.0, 18.0), np.arange(8.0)
+    result = membership_leakage_test(members, nonmembers)
+    assert result["k"] == 8 and result["members"] == 8 and result["nonmembers"] == 8
+    assert result["p_value"] == pytest.approx(1 / math.comb(16, 8), rel=1e-12)
+    assert result["p_value"] < 0.001
+
+
+def test_member_tied_with_top_nonmember_is_not_counted():
+    assert membership_leakage_test([3.0, 2.0, 1.0], [2.0, 0.0])["k"] == 1
+
+
+def test_top_rank_p_value_bad_input():
+    with pytest.raises(ValueError, match=r"`k` must be in \[0, members=3\], got 4"):
+        top_rank_p_value(4, 3, 2)
+    with pytest.raises(ValueError, match="`members` must be >= 1"):
+        top_rank_p_value(0, 0, 2)
+    with pytest.raises(TypeError, match="`k` must be an int, got float"):
+        top_rank_p_value(1.0, 3, 2)
+    with pytest.raises(ValueError, match="must not be empty"):
+        membership_leakage_test([], [1.0])
