@@ -84,6 +84,7 @@ class ModelConfig(pydantic.BaseModel):
     sampling_steps: int = 50
     latent_channels: int = 4
     kl_weight: float = 1e-3
+    edge_weight: float = 0.0
 
 
 class TrainConfig(pydantic.BaseModel):
