@@ -26,7 +26,7 @@ __all__ = ["read_dicom_series", "write_dicom_series", "format_decimal_string"]
 
 logger = logging.getLogger(__name__)
 
-# DICOM's Decimal String (DS) value representation holds at most 16 characters.
+# DICOM's Decimal String (DS) value representation allows at most 16 characters.
 _DS_MAX_CHARACTERS = 16
 # Root of DICOM UIDs made here (the ITK/GDCM example root, free for
 # applications that do not register their own).
@@ -58,14 +58,14 @@ def read_dicom_series(folder: str | os.PathLike[str], *, series_id: str | None =
     Parameters
     ----------
     folder : path
-        Folder holding the slices of one or more series.
+        Folder that contains the slices of one or more series.
     series_id : str, optional
-        SeriesInstanceUID to read when the folder holds several series.
+        SeriesInstanceUID to read when the folder contains several series.
 
     Raises
     ------
     FileNotFoundError
-        If the folder does not exist or holds no DICOM series.
+        If the folder does not exist or contains no DICOM series.
     ValueError
         If several series are present and ``series_id`` is not given, or
         ``series_id`` is not among them.
@@ -81,7 +81,7 @@ def read_dicom_series(folder: str | os.PathLike[str], *, series_id: str | None =
     if series_id is None:
         if len(series) > 1:
             raise ValueError(
-                f"{str(folder)!r} holds {len(series)} DICOM series {series}; pass `series_id`"
+                f"{str(folder)!r} contains {len(series)} DICOM series {series}; pass `series_id`"
             )
         series_id = series[0]
     elif series_id not in series:
@@ -154,7 +154,7 @@ def write_dicom_series(
         raise ValueError(f"DICOM series take one channel, got {field.num_channels}")
     folder = Path(folder)
     if folder.exists() and any(folder.glob("*.dcm")):
-        raise FileExistsError(f"{str(folder)!r} already holds DICOM files; choose an empty folder")
+        raise FileExistsError(f"{str(folder)!r} already contains DICOM files; choose an empty folder")
 
     stored, intercept, slope = _stored_values(field.numpy()[0])
     volume = field_to_sitk(Image(data=stored[None], geometry=field.geometry))

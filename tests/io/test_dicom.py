@@ -44,7 +44,7 @@ def test_series_uint16_beyond_int16(tmp_path):
 
 def test_series_refuses_existing_dicom(tmp_path):
     write_dicom_series(Image(np.zeros((1, 2, 3, 3), np.int16)), tmp_path / "s")
-    with pytest.raises(FileExistsError, match="already holds DICOM files"):
+    with pytest.raises(FileExistsError, match="already contains DICOM files"):
         write_dicom_series(Image(np.zeros((1, 2, 3, 3), np.int16)), tmp_path / "s")
 
 
