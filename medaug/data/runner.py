@@ -432,7 +432,7 @@ def _check_folder(out: Path, config: PipelineConfig, count: int) -> None:
     beyond = max(records, default=-1) + 1
     if beyond > count:
         raise ValueError(
-            f"{str(out)!r} already holds {len(records)} finished samples (indices up to {beyond - 1}), "
+            f"{str(out)!r} already contains {len(records)} finished samples (indices up to {beyond - 1}), "
             f"but `count` (-n/--count) is {count}; a smaller count would drop finished samples from the "
             f"manifest. Pass -n {beyond} to keep the set as it is or a larger count to extend it, "
             "or choose a new --out"

@@ -91,7 +91,7 @@ def test_smaller_count_rejected(config_path, tmp_path, capsys):
     out = tmp_path / "set"
     assert main(["generate", str(config_path), "--out", str(out), "-n", "3", "--no-progress"]) == 0
     assert main(["generate", str(config_path), "--out", str(out), "-n", "2", "--no-progress"]) == 2
-    assert "already holds 3 finished samples" in capsys.readouterr().err
+    assert "already contains 3 finished samples" in capsys.readouterr().err
     assert read_manifest(out)["count"] == 3
     assert main(["generate", str(config_path), "--out", str(out), "--verify"]) == 0
 

@@ -209,7 +209,7 @@ def test_smaller_count_rejected(reference_set, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(reference_set, copy)
     before = (copy / "manifest.json").read_bytes()
-    with pytest.raises(ValueError, match=r"already holds 4 finished samples \(indices up to 3\), but `count` "
+    with pytest.raises(ValueError, match=r"already contains 4 finished samples \(indices up to 3\), but `count` "
                                          r"\(-n/--count\) is 2; .*Pass -n 4 to keep the set"):
         generate_set(parse_config(seg_config()), copy, count=2, progress=False)
     assert (copy / "manifest.json").read_bytes() == before

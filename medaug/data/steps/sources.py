@@ -160,7 +160,7 @@ class ImagesSource(StepConfig):
         if bool(self.items) == (self.folder is not None):
             raise ValueError("give either `items` (a list of {image, label}) or `folder`, not both or neither")
         if self.folder is not None and not self.resolved_items(_context(info)):
-            raise ValueError(f"`folder` {str(self.folder)!r} holds no file matching `pattern` {self.pattern!r}")
+            raise ValueError(f"`folder` {str(self.folder)!r} contains no file matching `pattern` {self.pattern!r}")
         return self
 
     def resolved_items(self, context: BuildContext) -> list[ImageItem]:

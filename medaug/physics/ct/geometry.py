@@ -126,7 +126,7 @@ class ParallelBeamGeometry:
         return _detector_positions(self.n_detectors, self.detector_spacing_mm, self.detector_offset_mm)
 
     def covered_radius_mm(self) -> float:
-        """Return the radius of the disc around the isocentre that every view sees whole, mm."""
+        """Return the radius of the disc around the isocentre that every view covers completely, mm."""
         half = self.n_detectors * self.detector_spacing_mm / 2.0
         return half - abs(self.detector_offset_mm)
 
@@ -210,7 +210,7 @@ class FanBeamGeometry:
         return np.arctan(positions / self.source_to_detector_mm)
 
     def covered_radius_mm(self) -> float:
-        """Return the radius of the disc around the isocentre that every view sees whole, mm."""
+        """Return the radius of the disc around the isocentre that every view covers completely, mm."""
         gamma = self.fan_angles_rad()
         half = (self.detector_spacing_mm / 2.0) / self.source_to_detector_mm
         edge = min(abs(gamma[0] - half), abs(gamma[-1] + half))

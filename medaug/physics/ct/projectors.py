@@ -93,7 +93,7 @@ def finish_output(result: torch.Tensor, leading: tuple[int, ...], was_numpy: boo
 def check_field_of_view(
     image: torch.Tensor, spacing_mm: tuple[float, ...], covered_radius_mm: float
 ) -> None:
-    """Raise ValueError when a non-zero pixel centre lies outside the disc every view sees.
+    """Raise ValueError when a non-zero pixel centre lies outside the disc that every view covers.
 
     ``image`` is ``(M, [D,] H, W)``; only the in-plane radius is checked.
     """
@@ -296,7 +296,7 @@ class ConeBeamProjector(LinearOperator):
         return self.geometry.projection_shape
 
     def covered_radius_mm(self) -> float:
-        """Return the in-plane radius every view sees whole, mm."""
+        """Return the in-plane radius every view covers completely, mm."""
         half = self.geometry.detector_shape[1] * self.geometry.detector_spacing_mm[1] / 2
         return self.geometry.source_to_isocenter_mm * math.sin(math.atan(half / self.geometry.source_to_detector_mm))
 

@@ -364,7 +364,7 @@ def _plane_plan(
     box = (round(center_fraction * height), round(center_fraction * width))
     if box[0] * box[1] > count:
         raise ValueError(
-            f"the calibration box {box} holds more points than the {count} the acceleration allows"
+            f"the calibration box {box} contains more points than the {count} the acceleration allows"
         )
 
     calibration = np.zeros((height, width), dtype=bool)
