@@ -84,9 +84,12 @@ def parker_weights(beta_rad: np.ndarray, gamma_rad: np.ndarray, delta_rad: float
     rising_width = delta_rad + gamma
     falling_width = delta_rad - gamma
     rising = beta < 2 * rising_width
-    falling = beta > math.pi + 2 * gamma
-    # The widths vanish only for a ray at the very edge of the arc, where
-    # its branch is empty; 1 keeps the division finite there.
+    # The widths vanish only at the fan's edges (|gamma| = delta). The ray
+    # (0, -delta) and the ray (pi + 2 delta, delta) then run along the same
+    # line, and both would get 1; counting the second as falling (weight 0)
+    # keeps the sum over the line at 1.
+    falling = (beta > math.pi + 2 * gamma) | ((falling_width == 0) & (beta >= math.pi + 2 * gamma))
+    # 1 keeps the division finite where a width vanishes; its branch is empty or gives 0 there.
     safe_rising = np.where(rising_width > 0, rising_width, 1.0)
     safe_falling = np.where(falling_width > 0, falling_width, 1.0)
     weights = np.ones(np.broadcast_shapes(beta.shape, gamma.shape))

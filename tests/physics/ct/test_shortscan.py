@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from medaug.physics.ct import FanBeamGeometry, FanBeamProjector, fbp, uniform_angles
@@ -61,6 +61,8 @@ def test_full_scan_has_no_weights():
     gamma_fraction=st.floats(-1.0, 1.0),
     beta_fraction=st.floats(0.0, 1.0),
 )
+@example(delta=0.5, gamma_fraction=-1.0, beta_fraction=0.0)  # the fan's edge at the arc's start
+@example(delta=0.5, gamma_fraction=1.0, beta_fraction=1.0)  # and at its end
 def test_parker_line_weights_sum_to_one(delta, gamma_fraction, beta_fraction):
     gamma = gamma_fraction * delta
     arc = math.pi + 2 * delta
