@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from medaug.core.fields import Image, LabelMap
+from medaug.core.fields import Image, LabelMap, present_labels
 from medaug.core.sample import Sample
 from medaug.transforms import (
     Compose,
@@ -100,7 +100,7 @@ def paint_labels(
     >>> paint_labels(labels, {0: (5.0, 0.0), 1: (2.0, 0.0)}, torch.Generator()).tolist()
     [[5.0, 2.0], [2.0, 2.0]]
     """
-    present = [int(v) for v in torch.unique(labels).tolist()]
+    present = present_labels(labels)
     missing = [v for v in present if v not in values]
     if missing:
         raise ValueError(f"labels {missing} have no (mean, std); listed labels are {sorted(values)}")

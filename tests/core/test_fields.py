@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
 
 from medaug.core import Boxes, Geometry, Image, KSpace, LabelMap, Points, Sample, Sinogram
 
@@ -132,3 +135,21 @@ def test_sample_replace_appends_history():
     assert changed.history == (record,)
     assert sample.history == ()
     assert changed.history_dicts() == [{"name": "Flip", "parameters": {"axes": [0]}}]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    dtype=st.sampled_from([np.uint8, np.bool_, np.int16, np.int32, np.int64]),
+    values=hnp.arrays(np.int64, hnp.array_shapes(min_dims=3, max_dims=4, min_side=1, max_side=6),
+                      elements=st.integers(-5, 255)),
+)
+def test_present_labels_equal_sorted_distinct_values(dtype, values):
+    from medaug.core.fields import present_labels
+
+    if dtype is np.uint8:
+        values = np.abs(values) % 256
+    elif dtype is np.bool_:
+        values = values > 100
+    array = values.astype(dtype)
+    expected = sorted(int(v) for v in np.unique(array))
+    assert present_labels(torch.from_numpy(array)) == expected
