@@ -1,7 +1,11 @@
 """Normalisation: z-score, percentiles, CT windows, clipping."""
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
 
 from medaug.transforms import Clip, CTWindow, RescalePercentiles, ZScoreNormalize
 
@@ -52,3 +56,22 @@ def test_clip_bounds():
 def test_bad_normalisation_arguments(factory, message):
     with pytest.raises(ValueError, match=message):
         factory()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=hnp.arrays(np.float32, hnp.array_shapes(min_dims=3, max_dims=3, min_side=1, max_side=9),
+                      elements=st.floats(-1e3, 1e3, width=32)),
+    low=st.floats(0.0, 50.0),
+    high=st.floats(50.0, 100.0),
+    nonzero=st.booleans(),
+)
+def test_channel_percentiles_equal_numpy_linear_percentiles(values, low, high, nonzero):
+    from medaug.transforms.functional.intensity import channel_percentiles
+
+    data = torch.from_numpy(values)
+    result = channel_percentiles(data, [low, high], nonzero=nonzero).numpy()
+    for channel, row in zip(values, result):
+        chosen = channel[channel != 0] if nonzero and (channel != 0).any() else channel.reshape(-1)
+        expected = np.percentile(chosen.astype(np.float64), [low, high])
+        np.testing.assert_allclose(row, expected.astype(np.float32), rtol=1e-6, atol=1e-4)
