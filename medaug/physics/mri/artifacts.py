@@ -11,6 +11,7 @@ returns its input unchanged, bit for bit. Rigid motion lives in
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -373,21 +374,29 @@ def legendre_sum(
     >>> legendre_sum((3,), [1.0, 2.0], [(0,), (1,)]).tolist()
     [-1.0, 1.0, 3.0]
     """
+    shape = tuple(shape)
+    if not terms:
+        return np.zeros(shape)
+    # Gather the coefficients by degree per axis, then contract one axis at a time with its basis:
+    # the same sum as term by term, in a few matrix products.
+    top = max(max(degrees) for degrees in terms)
+    field = np.zeros((top + 1,) * len(shape))
+    for value, degrees in zip(coefficients, terms):
+        field[tuple(degrees)] += value
+    for n in shape:
+        field = np.tensordot(field, _legendre_basis(n, top), axes=([0], [0]))
+    return field
+
+
+@functools.lru_cache(maxsize=64)
+def _legendre_basis(n: int, top: int) -> np.ndarray:
+    """Return ``P_d`` at ``n`` points spread over [-1, 1] (0 for one point), ``(top + 1, n)``, read-only."""
     from scipy.special import eval_legendre
 
-    shape = tuple(shape)
-    field = np.zeros(shape)
-    coordinates = [np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1) for n in shape]
-    for value, degrees in zip(coefficients, terms):
-        if value == 0.0:
-            continue
-        term = np.ones(shape)
-        for axis, degree in enumerate(degrees):
-            view = [1] * len(shape)
-            view[axis] = shape[axis]
-            term = term * eval_legendre(degree, coordinates[axis]).reshape(view)
-        field = field + value * term
-    return field
+    coordinates = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
+    basis = np.stack([eval_legendre(degree, coordinates) for degree in range(top + 1)])
+    basis.flags.writeable = False
+    return basis
 
 
 def polynomial_bias_field(

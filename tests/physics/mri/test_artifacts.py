@@ -1,7 +1,9 @@
 import math
 
+import hypothesis.strategies as st
 import pytest
 import torch
+from hypothesis import given, settings
 
 from medaug.physics.mri.artifacts import (
     bias_field_terms,
@@ -131,3 +133,27 @@ def test_artifacts_reject_bad_input():
         polynomial_bias_field((4, 4), torch.zeros(3), order=1)
     with pytest.raises(ValueError, match="`phase_axis` and `readout_axis` must differ"):
         nyquist_ghosting(k, phase_deg=5.0, phase_axis=-1, readout_axis=-1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 7), min_size=2, max_size=3).map(tuple),
+    order=st.integers(1, 4),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_legendre_sum_equals_numpy_legendre_series(shape, order, seed):
+    import numpy as np
+    from numpy.polynomial import legendre
+
+    from medaug.physics.mri.artifacts import legendre_sum
+
+    terms = bias_field_terms(len(shape), order)
+    coefficients = np.random.default_rng(seed).uniform(-1, 1, len(terms)).tolist()
+    grids = np.meshgrid(*[np.linspace(-1, 1, n) if n > 1 else np.zeros(1) for n in shape], indexing="ij")
+    expected = np.zeros(shape)
+    for value, degrees in zip(coefficients, terms):
+        term = np.ones(shape)
+        for axis, degree in enumerate(degrees):
+            term = term * legendre.legval(grids[axis], [0] * degree + [1])
+        expected += value * term
+    np.testing.assert_allclose(legendre_sum(shape, coefficients, terms), expected, atol=1e-12)
