@@ -189,3 +189,12 @@ def test_per_coil_path_broadcasts_batched_maps_and_masks(per_coil):
     y = _random(kspace.shape, 13)
     # float64 FFTs: the normalised mismatch stays at rounding level.
     assert adjoint_mismatch(operator, x, y) < 1e-13
+
+
+def test_root_sum_of_squares_of_complex_and_real_coils():
+    generator = torch.Generator().manual_seed(4)
+    coils = torch.randn(6, 5, 7, dtype=torch.complex64, generator=generator)
+    expected = torch.sqrt((coils.abs().to(torch.float64) ** 2).sum(dim=0))
+    assert torch.allclose(root_sum_of_squares(coils, coil_axis=0).to(torch.float64), expected, rtol=1e-6)
+    real = coils.real
+    assert torch.allclose(root_sum_of_squares(real, coil_axis=-3), real.abs().square().sum(0).sqrt())
