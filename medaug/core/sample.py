@@ -115,12 +115,16 @@ class Sample(Mapping[str, Field]):
     ) -> Sample:
         """Return a new sample with some fields replaced and optionally one more record."""
         merged = dict(self._fields)
-        if fields:
-            merged.update(fields)
         history = self.history + ((record,) if record is not None else ())
         new_metadata = dict(self.metadata)
         if metadata:
             new_metadata.update(metadata)
+        if not fields:
+            # The fields were checked when this sample was made; only the record or metadata changes.
+            result = object.__new__(Sample)
+            result._fields, result.history, result.metadata = merged, history, new_metadata
+            return result
+        merged.update(fields)
         return Sample(merged, history=history, metadata=new_metadata)
 
     def without(self, *names: str) -> Sample:

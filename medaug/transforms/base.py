@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import inspect
 import numbers
 from collections.abc import Mapping, Sequence
@@ -116,7 +117,15 @@ def to_plain(value: Any) -> Any:
     >>> to_plain({"angles": (np.float64(1.5), 2)})
     {'angles': [1.5, 2]}
     """
-    if value is None or isinstance(value, (bool, str)):
+    kind = type(value)
+    # Exact built-in types first: records convert many small values, and the ABC checks below are slow.
+    if value is None or kind in (bool, str, int, float):
+        return value
+    if kind in (tuple, list):
+        return [to_plain(v) for v in value]
+    if kind is dict:
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
         return int(value)
@@ -260,18 +269,12 @@ class Transform:
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments as plain values (``type(self)(**config)`` rebuilds it)."""
         config = {}
-        for parameter in inspect.signature(type(self).__init__).parameters.values():
-            if parameter.name == "self" or parameter.kind in (
-                parameter.VAR_POSITIONAL,
-                parameter.VAR_KEYWORD,
-            ):
-                continue
-            if not hasattr(self, parameter.name):
+        for name in _constructor_arguments(type(self)):
+            if not hasattr(self, name):
                 raise AttributeError(
-                    f"{type(self).__name__} must store constructor argument "
-                    f"{parameter.name!r} as self.{parameter.name} for get_config"
+                    f"{type(self).__name__} must store constructor argument {name!r} as self.{name} for get_config"
                 )
-            config[parameter.name] = to_plain(getattr(self, parameter.name))
+            config[name] = to_plain(getattr(self, name))
         return config
 
     @classmethod
@@ -381,6 +384,14 @@ class SpatialTransform(Transform):
         sample = self.prefilter(sample, parameters)
         plan = self.plan(parameters, Grid.of(sample.reference))
         return resample_sample(sample, plan, self.resampling or Resampling())
+
+
+@functools.lru_cache(maxsize=None)
+def _constructor_arguments(cls: type) -> tuple[str, ...]:
+    """Return the names of ``cls.__init__``'s named arguments (without ``self``, ``*args``, ``**kwargs``)."""
+    skipped = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return tuple(parameter.name for parameter in inspect.signature(cls.__init__).parameters.values()
+                 if parameter.name != "self" and parameter.kind not in skipped)
 
 
 def _qualified(cls: type) -> str:

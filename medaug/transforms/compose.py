@@ -41,7 +41,7 @@ import torch
 
 from medaug.core.fields import Image, LabelMap
 from medaug.core.sample import Sample, TransformRecord
-from medaug.transforms.base import NotInvertibleError, Transform, get_transform_class
+from medaug.transforms.base import NotInvertibleError, RandomTransform, Transform, get_transform_class
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan, chain_plans
 from medaug.transforms.functional.resample import Resampling, resample_sample
 from medaug.transforms.validation import check_probability
@@ -313,11 +313,14 @@ def plan_leaves(leaves: Sequence[Transform], rng: np.random.Generator | None, ru
     :class:`_ItemRunner` for one sample, or a recorder that collects the
     steps of one batch item (:mod:`medaug.transforms.batched`).
     """
+    # A random leaf applies and records through its deterministic twin (RandomTransform.apply and
+    # .record); building the twin once per draw here does the same work once instead of twice.
     for leaf in leaves:
         if not (fuse and leaf.kind == "spatial"):
             runner.flush()
             parameters = leaf.sample_parameters(rng, runner.view())
-            runner.apply(leaf, parameters, leaf.record(parameters))
+            twin = leaf.deterministic(parameters) if isinstance(leaf, RandomTransform) else leaf
+            runner.apply(twin, parameters, twin.record(parameters))
             continue
         if leaf.needs_data:
             runner.flush()
@@ -328,7 +331,7 @@ def plan_leaves(leaves: Sequence[Transform], rng: np.random.Generator | None, ru
             runner.prefilter(twin, parameters)
         if not runner.accepts(twin.resampling):
             runner.flush()
-        runner.add_spatial(twin.plan(parameters, grid), leaf.record(parameters), twin.resampling)
+        runner.add_spatial(twin.plan(parameters, grid), twin.record(parameters), twin.resampling)
     runner.flush()
 
 

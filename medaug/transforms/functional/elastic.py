@@ -27,6 +27,7 @@ framework for statistics on diffeomorphisms", MICCAI 2006, LNCS 4190,
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -82,11 +83,15 @@ def _dense_grid(grid: Grid, control_spacing_mm: tuple[float, ...]) -> Grid:
     return Grid(tuple(shape), grid.geometry.replace(spacing=tuple(spacing)))
 
 
+@functools.lru_cache(maxsize=64)
 def _axis_weights(grid: Grid, axis: int, control_spacing_mm: float, count: int) -> np.ndarray:
+    """Return the ``(voxels, control points)`` B-spline weights of one axis (cached: read-only)."""
     positions_mm = np.arange(grid.shape[axis]) * grid.geometry.spacing[axis]
     # Control point j sits at (j - 1) * spacing, so j = 1 is the first voxel.
     offsets = positions_mm[:, None] / control_spacing_mm + 1.0 - np.arange(count)[None, :]
-    return bspline_basis(offsets)
+    weights = bspline_basis(offsets)
+    weights.flags.writeable = False
+    return weights
 
 
 def dense_displacement(
@@ -136,7 +141,7 @@ def _evaluate_spline(control: torch.Tensor, grid: Grid, control_spacing_mm: tupl
     field = control
     for axis in range(grid.ndim):
         weights = _axis_weights(grid, axis, control_spacing_mm[axis], control.shape[1 + axis])
-        matrix = torch.as_tensor(weights, dtype=field.dtype, device=field.device)
+        matrix = torch.tensor(weights, dtype=field.dtype, device=field.device)
         field = torch.movedim(torch.tensordot(field, matrix, dims=([1 + axis], [1])), -1, 1 + axis)
     return field
 
@@ -163,12 +168,17 @@ def exponentiate_velocity(velocity: torch.Tensor, grid: Grid) -> torch.Tensor:
 
 
 def _grid_points(grid: Grid, like: torch.Tensor) -> torch.Tensor:
+    """Return the physical points of every voxel of ``grid``, ``(*shape, n)``, in ``like``'s dtype and device."""
+    return _cached_grid_points(grid).to(dtype=like.dtype, device=like.device)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_grid_points(grid: Grid) -> torch.Tensor:
     axes = [torch.arange(n, dtype=torch.float64) for n in grid.shape]
     index = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
     affine = torch.as_tensor(grid.geometry.affine)
     n = grid.ndim
-    points = index @ affine[:n, :n].T + affine[:n, n]
-    return points.to(dtype=like.dtype, device=like.device)
+    return index @ affine[:n, :n].T + affine[:n, n]
 
 
 def _channels_last(field: torch.Tensor) -> torch.Tensor:
