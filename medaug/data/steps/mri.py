@@ -7,7 +7,8 @@ complex Gaussian k-space noise set from an SNR. A 3-D image ``(D, H, W)``
 is acquired slice by slice (2-D FFT over ``(H, W)``), as in multi-slice
 imaging. The step adds ``kspace`` (KSpace, with its mask) and
 ``reconstruction``: the root sum of squares of the fully sampled coil images,
-noise-free by default, the reference a reconstruction is scored against.
+noise-free by default, the reference a reconstruction is scored against
+(``reference: none`` leaves it out, for pipelines that do not output it).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class MRISimulation(StepConfig):
     coil_radius: float = pydantic.Field(1.5, gt=0.0)
     mask: MaskOptions | None = MaskOptions()
     noise: NoiseOptions | None = None
-    reference: Literal["clean", "noisy"] = "clean"
+    reference: Literal["clean", "noisy", "none"] = "clean"
     replace_image: bool = False
     keep_kspace: bool = True
     use_factors: bool = True
@@ -109,7 +110,9 @@ class MRISimulation(StepConfig):
             problem = _mask_problem(tuple(shape[-2:]), self.mask, self.mask.acceleration)
             if problem is not None:
                 raise SpecError(problem, key=("mask", "acceleration"))
-        out = {**spec, "reconstruction": FieldSpec("Image", 1, shape)}
+        out = dict(spec)
+        if self.reference != "none":
+            out["reconstruction"] = FieldSpec("Image", 1, shape)
         if self.keep_kspace:
             out["kspace"] = FieldSpec("KSpace", self.coils, shape)
         return out
@@ -157,18 +160,22 @@ class MRISimulation(StepConfig):
         mask, mask_info = self._mask(plane, factors, rng)
         full = operator(image)  # (C, H, W) or (D, C, H, W)
         kspace = full * mask if mask is not None else full
-        sigma, snr = self._sigma(image, factors, rng, sigma_from_snr)
+        # The magnitude of a real image is its absolute value; taking it before the complex cast is cheaper.
+        magnitude_of = image if field.data.is_complex() else field.data[0].to(torch.float32)
+        sigma, snr = self._sigma(magnitude_of, factors, rng, sigma_from_snr)
         if sigma > 0:
             kspace = add_kspace_noise(kspace, sigma, generator=rng, mask=mask)
+        geometry = field.geometry
+        fields = {}
         if self.reference == "clean":
             # The RSS of the fully sampled coil images S_c x is |x| RSS(S), so no inverse FFT is needed.
-            reference = image.abs() * maps_rss
-        else:
+            reference = field.data[0].abs() * maps_rss
+        elif self.reference == "noisy":
             reference = root_sum_of_squares(zero_filled(add_kspace_noise(full, sigma, generator=rng)), coil_axis=-3)
+        if self.reference != "none":
+            fields["reconstruction"] = Image(reference.to(torch.float32)[None], geometry=geometry)
         if image.ndim == 3:
             kspace = kspace.movedim(1, 0)  # (C, D, H, W)
-        geometry = field.geometry
-        fields = {"reconstruction": Image(reference.to(torch.float32)[None], geometry=geometry)}
         if self.replace_image:
             acquired = root_sum_of_squares(zero_filled(kspace.movedim(0, 1) if image.ndim == 3 else kspace), coil_axis=-3)
             fields[self.image_field] = Image(acquired.to(torch.float32)[None], geometry=geometry)
