@@ -131,3 +131,20 @@ def test_runtime_mask_error_names_sampled_factor():
     sample = source.replace(metadata={"factors": {"acceleration": 400.0}})
     with pytest.raises(SpecError, match=r"the sampled `acceleration` 400 with `mask.center_fraction` 0.08"):
         step.simulate(sample, np.random.default_rng(0))
+
+
+def test_reference_none_leaves_out_the_reconstruction_only():
+    noise = {"snr": 20}
+    kept = run(noise=noise, replace_image=True)["simulation"]
+    dropped = run(noise=noise, replace_image=True, reference="none")["simulation"]
+    assert "reconstruction" in kept and "reconstruction" not in dropped
+    # The clean reference draws nothing, so leaving it out changes no other field.
+    assert torch.equal(kept["kspace"].data, dropped["kspace"].data)
+    assert torch.equal(kept["image"].data, dropped["image"].data)
+
+
+def test_reference_none_cannot_feed_an_output_that_needs_it():
+    data = config(reference="none")
+    data["outputs"] = {"reconstruction": "float32"}
+    with pytest.raises(ConfigError, match="reconstruction"):
+        parse_config(data)
