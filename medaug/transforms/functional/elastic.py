@@ -176,7 +176,7 @@ def _grid_points(grid: Grid, like: torch.Tensor) -> torch.Tensor:
 def _cached_grid_points(grid: Grid) -> torch.Tensor:
     axes = [torch.arange(n, dtype=torch.float64) for n in grid.shape]
     index = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
-    affine = torch.as_tensor(grid.geometry.affine)
+    affine = torch.tensor(grid.geometry.affine)
     n = grid.ndim
     return index @ affine[:n, :n].T + affine[:n, n]
 
