@@ -113,7 +113,8 @@ class PipelineConfig(pydantic.BaseModel):
     @property
     def context(self) -> BuildContext:
         """The build context of every step (base folder for relative paths)."""
-        return BuildContext(base_dir=self.base_dir, set_name=self.name, config_hash=self.config_hash())
+        return BuildContext(base_dir=self.base_dir, set_name=self.name, config_hash=self.config_hash(),
+                            seed=self.seed)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the config as plain data (what a YAML file would hold, defaults filled)."""
@@ -166,9 +167,33 @@ class PipelineConfig(pydantic.BaseModel):
         """Return a copy with top-level values replaced (``seed``, ``size``, ``writer``...)."""
         return self.model_copy(update=changes)
 
+    def with_options(self, changes: Mapping[str, Any]) -> PipelineConfig:
+        """Return the config with ``changes`` merged into its data and validated again.
+
+        Mappings merge key by key (``{"source": {"anatomies": 64}}`` changes
+        one source option); any other value replaces the old one. The result
+        is checked like a loaded file, so a bad value raises
+        :class:`~medaug.data.errors.ConfigError` naming its key.
+
+        Examples
+        --------
+        >>> config = parse_config({"source": {"type": "shapes", "shape": [8, 8]}})
+        >>> config.with_options({"source": {"num_shapes": 2}, "seed": 5}).source.num_shapes
+        2
+        """
+        return parse_config(_merged(self.to_dict(), changes), base_dir=self.base_dir)
+
     def fields_spec(self) -> dict[str, FieldSpec]:
         """Return the fields the pipeline produces (after ``outputs``), as :class:`FieldSpec`."""
         return _propagate_spec(self)
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        old = merged.get(key)
+        merged[key] = _merged(old, value) if isinstance(old, Mapping) and isinstance(value, Mapping) else value
+    return merged
 
 
 def load_config(path: str | os.PathLike[str]) -> PipelineConfig:

@@ -213,3 +213,17 @@ def test_locate_names_file_and_line(tmp_path):
     assert config.locate(("simulation", 0, "keep_every")) == f"{path}:3: `simulation[0].keep_every`"
     assert config.with_overrides(seed=5).locate(("source",)) == f"{path}:1: `source`"
     assert parse_config(config.to_dict()).locate(("source",)) == "`source`"
+
+
+@pytest.mark.parametrize("name", ["mri_reconstruction.yaml", "brain_segmentation.yaml", "lowdose_ct.yaml",
+                                  "bone_segmentation_ct.yaml", "demo.yaml"])
+def test_with_options_revalidates_and_changes_only_what_it_names(name):
+    from pathlib import Path
+
+    config = load_config(Path(__file__).resolve().parents[2] / "examples" / "configs" / name)
+    assert config.with_options({}).config_hash() == config.config_hash()
+    changed = config.with_options({"source": {"supersample": 3}})
+    assert changed.source.supersample == 3
+    assert changed.source.model_dump(exclude={"supersample"}) == config.source.model_dump(exclude={"supersample"})
+    with pytest.raises(ConfigError, match=r"`source.supersample`"):
+        config.with_options({"source": {"supersample": 0}})
