@@ -386,7 +386,7 @@ class SpatialTransform(Transform):
         return resample_sample(sample, plan, self.resampling or Resampling())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _constructor_arguments(cls: type) -> tuple[str, ...]:
     """Return the names of ``cls.__init__``'s named arguments (without ``self``, ``*args``, ``**kwargs``)."""
     skipped = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)

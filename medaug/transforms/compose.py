@@ -41,7 +41,12 @@ import torch
 
 from medaug.core.fields import Image, LabelMap
 from medaug.core.sample import Sample, TransformRecord
-from medaug.transforms.base import NotInvertibleError, RandomTransform, Transform, get_transform_class
+from medaug.transforms.base import (
+    NotInvertibleError,
+    RandomTransform,
+    Transform,
+    get_transform_class,
+)
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan, chain_plans
 from medaug.transforms.functional.resample import Resampling, resample_sample
 from medaug.transforms.validation import check_probability
