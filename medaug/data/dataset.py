@@ -54,6 +54,12 @@ class PipelineDataset(torch.utils.data.Dataset):
     as_dict : bool, default False
         Return plain dicts of tensors (:func:`sample_to_dict`) instead of
         :class:`Sample`, for MONAI's DataLoader and ``default_collate``.
+    preload : bool, default False
+        Draw the source's anatomy pool (``source.anatomies`` of the
+        ``phantom`` source) in the constructor, so that forked DataLoader
+        workers share it instead of each drawing it on first use. Workers
+        started by ``spawn`` receive the pool without its anatomies and
+        draw them again. Samples are the same either way.
 
     Examples
     --------
@@ -70,8 +76,11 @@ class PipelineDataset(torch.utils.data.Dataset):
         epoch: int | None = 0,
         vary: Literal["augmentation", "all"] = "augmentation",
         as_dict: bool = False,
+        preload: bool = False,
     ) -> None:
         self.pipeline = _as_pipeline(pipeline, vary)
+        if preload and hasattr(self.pipeline.source, "fill"):
+            self.pipeline.source.fill()
         if length is None:
             if self.pipeline.config is None:
                 raise ValueError("`length` is required when `pipeline` is not built from a config")

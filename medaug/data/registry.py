@@ -82,11 +82,15 @@ class BuildContext:
         The config's ``name``.
     config_hash : str
         SHA-256 of the config (see :meth:`PipelineConfig.config_hash`), for writers to record.
+    seed : int
+        The config's ``seed``, for steps that draw something once per set
+        (the anatomy pool of the ``phantom`` source).
     """
 
     base_dir: Path = Path(".")
     set_name: str = "medaug-set"
     config_hash: str = ""
+    seed: int = 0
 
     def resolve(self, path: str | Path) -> Path:
         """Return ``path`` resolved against :attr:`base_dir` unless absolute."""

@@ -25,6 +25,26 @@ def test_workers_do_not_change_samples():
         assert torch.equal(a, b)
 
 
+def pooled_head_config():
+    pytest.importorskip("medaug.phantoms.generators.head")
+    return {"seed": 9, "size": 8, "source": {"type": "phantom", "generator": "procedural_head", "shape": [24, 24],
+                                             "fov_mm": 240, "anatomies": 3, "contrast": {"type": "spin_echo"}}}
+
+
+def test_preload_fills_the_anatomy_pool():
+    dataset = PipelineDataset(pooled_head_config(), preload=True)
+    assert sorted(dataset.pipeline.source._kept) == [0, 1, 2]
+    assert sorted(PipelineDataset(pooled_head_config()).pipeline.source._kept) == []
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_workers_do_not_change_pooled_samples(preload):
+    reference = [PipelineDataset(pooled_head_config())[i]["image"].data for i in range(8)]
+    dataset = PipelineDataset(pooled_head_config(), preload=preload)
+    loaded = torch.cat(batches(dataset, 2))
+    assert torch.equal(loaded, torch.stack(reference))
+
+
 def test_set_epoch_changes_augmentation():
     dataset = PipelineDataset(augmented_config())
     first = dataset[0]["image"].data

@@ -26,11 +26,24 @@ the Hounsfield image); head size, ``cortical_thickness_mm``,
 ``ventricle_scale``, ``sulcal_csf_mm``, ``csf_thickness_mm`` and the
 lesion factors (procedural heads); and
 ``water_equivalent_diameter_mm`` (the size of the ellipse phantoms).
+
+``anatomies: N`` draws each sample's anatomy from a pool of N phantoms
+instead of drawing a new one. Phantom k of the pool depends only on the
+set seed and k, is drawn and rasterised the first time a process needs it
+and is then kept in memory. Each sample picks one with its own generator;
+the contrast, the sampled protocol factors, the simulation and the
+augmentation still change per sample. This removes the drawing and the
+rasterisation, most of the cost of a sample, from every sample after the
+first use of its anatomy, at the price of N distinct anatomies: use it for
+training on the fly, and without it for a benchmark set whose anatomies
+should all differ. Sampled factors that change the anatomy (region, age,
+lesion load and the sizes they derive) are rejected with a pool.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -42,9 +55,21 @@ from medaug.data.registry import BuildContext, FieldSpec, SpecError, StepConfig,
 from medaug.data.steps import factors as factor_rules
 from medaug.data.steps.sources import GridShape
 
-__all__ = ["PhantomSource", "ContrastOptions"]
+__all__ = ["PhantomSource", "ContrastOptions", "AnatomyPool"]
 
 _MR_CONTRASTS = ("spin_echo", "gradient_echo", "inversion_recovery")
+
+# Sampled factors that change the drawn anatomy, so that a pool of anatomies cannot honour them.
+_ANATOMY_FACTORS = ("region", "age_years", "lesion_load", "head_breadth_mm", "head_length_mm",
+                    "cortical_thickness_mm", "ventricle_scale", "sulcal_csf_mm", "csf_thickness_mm",
+                    "lesion_count", "lesion_diameters_mm", "water_equivalent_diameter_mm")
+
+# Largest pool a process may hold (tissue fractions, float32).
+_POOL_LIMIT_BYTES = 2 * 1024**3
+
+# Spawn-key tag of pool anatomies: their keys (tag, k) have two entries, those of samples'
+# stages three or five (medaug.data.pipeline), so the streams never coincide.
+_POOL_TAG = 0x504F4F4C  # "POOL"
 
 
 class ContrastOptions(pydantic.BaseModel):
@@ -82,6 +107,7 @@ class PhantomSource(StepConfig):
     contrast: ContrastOptions = ContrastOptions()
     options: dict[str, Any] = {}
     use_factors: bool = True
+    anatomies: int | None = pydantic.Field(None, ge=1)
 
     @pydantic.field_validator("fov_mm")
     @classmethod
@@ -117,6 +143,13 @@ class PhantomSource(StepConfig):
                 raise SpecError(_missing_message(self.contrast.field_strength_t, missing),
                                 key=("contrast", "field_strength_t"))
         shape = tuple(self.shape)
+        if self.anatomies is not None:
+            pool_bytes = self.anatomies * len(self._labels()) * math.prod(shape) * 4
+            if pool_bytes > _POOL_LIMIT_BYTES:
+                raise SpecError(f"a pool of {self.anatomies} anatomies of {len(self._labels())} tissues on a "
+                                f"{list(shape)} grid needs {pool_bytes / 1024**3:.1f} GiB per process, more than "
+                                f"{_POOL_LIMIT_BYTES / 1024**3:.0f} GiB; use fewer anatomies or a smaller grid",
+                                key="anatomies")
         out = {"label": FieldSpec("LabelMap", 1, shape)}
         if self.contrast.type != "none":
             out["image"] = FieldSpec("Image", 1, shape)
@@ -124,10 +157,15 @@ class PhantomSource(StepConfig):
 
     def check_sampling(self, sampling: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
         """Return ``(key path, message)`` for each sampled factor this source cannot honour."""
-        return _sampling_issues(self, sampling) if self.use_factors else []
+        if not self.use_factors:
+            return []
+        issues = _sampling_issues(self, sampling)
+        if self.anatomies is not None:
+            issues.extend(_pool_issues(self, sampling))
+        return issues
 
     def build(self, context: BuildContext) -> Any:
-        return self.make
+        return self.make if self.anatomies is None else AnatomyPool(self, context.seed)
 
     def _labels(self) -> tuple[str, ...]:
         """Return the label names of the generator's phantoms (the same for every draw)."""
@@ -156,24 +194,85 @@ class PhantomSource(StepConfig):
 
     def make(self, rng: np.random.Generator, index: int, factors: Any = None) -> Sample:
         """Draw phantom ``index`` and rasterise its label map and image."""
-        from medaug.data.steps.phantom_images import (
-            dominant_label,
-            label_from_fractions,
-            phantom_image,
-        )
-
         factors = dict(factors or {}) if self.use_factors else {}
-        phantom = self._phantom(rng, factors)
+        anatomy = self.rasterize_anatomy(self._phantom(rng, factors))
+        return self.image_sample(anatomy, factors, {"type": "phantom", "generator": self.generator, "index": index})
+
+    def rasterize_anatomy(self, phantom: Any) -> tuple[Any, Any, Any]:
+        """Return ``(phantom, fractions, label)``: its tissue fractions and dominant labels on the grid.
+
+        Both are None for a phantom without tissue classes.
+        """
+        from medaug.data.steps.phantom_images import dominant_label
+
+        if not any(tissue is not None for tissue in phantom.tissues):
+            return phantom, None, None
+        fractions = phantom.tissue_fractions(self.shape, self.fov_mm, supersample=self.supersample)
+        return phantom, fractions, dominant_label(fractions)
+
+    def image_sample(self, anatomy: tuple[Any, Any, Any], factors: Mapping[str, Any],
+                     metadata: dict[str, Any]) -> Sample:
+        """Return the sample of a rasterised anatomy: its label map and the contrast's image."""
+        from medaug.data.steps.phantom_images import label_from_fractions, phantom_image
+
+        phantom, fractions, label = anatomy
         fields: dict[str, Any] = {}
-        fractions = label = None
-        if any(tissue is not None for tissue in phantom.tissues):
-            fractions = phantom.tissue_fractions(self.shape, self.fov_mm, supersample=self.supersample)
-            label = dominant_label(fractions)
+        if fractions is not None:
             fields["label"] = label_from_fractions(fractions, label)
         image = phantom_image(self, phantom, fractions, factors, label)
         if image is not None:
             fields["image"] = image
-        return Sample(fields, metadata={"source": {"type": "phantom", "generator": self.generator, "index": index}})
+        return Sample(fields, metadata={"source": metadata})
+
+
+class AnatomyPool:
+    """The ``phantom`` source with ``anatomies`` set: samples share a pool of rasterised anatomies.
+
+    Anatomy ``k`` is drawn from ``SeedSequence(seed, spawn_key=(POOL, k))``
+    without sampled factors, so it is the same in every process; each
+    process rasterises it on first use and keeps it. Pickling drops the
+    kept anatomies, so DataLoader workers and Dask tasks start light.
+
+    Parameters
+    ----------
+    source : PhantomSource
+        Options of the source; ``source.anatomies`` is the pool size.
+    seed : int
+        Set seed (>= 0).
+    """
+
+    def __init__(self, source: PhantomSource, seed: int) -> None:
+        if source.anatomies is None:
+            raise ValueError("`source.anatomies` must be set for an anatomy pool, got None")
+        self.source = source
+        self.seed = int(seed)
+        self._kept: dict[int, tuple[Any, Any, Any]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"source": self.source, "seed": self.seed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["source"], state["seed"])  # type: ignore[misc]
+
+    def anatomy(self, k: int) -> tuple[Any, Any, Any]:
+        """Return ``(phantom, fractions, label)`` of pool anatomy ``k``, rasterising it on first use."""
+        if k not in self._kept:
+            rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(_POOL_TAG, k)))
+            self._kept[k] = self.source.rasterize_anatomy(self.source._phantom(rng, {}))
+        return self._kept[k]
+
+    def fill(self) -> None:
+        """Draw and rasterise every anatomy of the pool now (before forking DataLoader workers)."""
+        for k in range(int(self.source.anatomies or 0)):
+            self.anatomy(k)
+
+    def __call__(self, rng: np.random.Generator, index: int, factors: Any = None) -> Sample:
+        """Make the source sample of ``index``: a pool anatomy picked by ``rng`` in the sample's contrast."""
+        source = self.source
+        k = int(rng.integers(source.anatomies))
+        factors = dict(factors or {}) if source.use_factors else {}
+        metadata = {"type": "phantom", "generator": source.generator, "index": index, "anatomy": k}
+        return source.image_sample(self.anatomy(k), factors, metadata)
 
 
 def _missing_message(field_strength_t: float, missing: list[str]) -> str:
@@ -215,6 +314,18 @@ def _sampling_issues(source: PhantomSource, sampling: Any) -> list[tuple[tuple[s
                        "use generator random_ellipses or region head"))
     if region is not None:
         issues.extend(_size_issues(source, sampling))
+    return issues
+
+
+def _pool_issues(source: PhantomSource, sampling: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Find sampled factors that a pool of anatomies cannot honour, each with its YAML key path."""
+    issues = [(("sampling", "factors", name),
+               f"factor {name!r} changes the anatomy, which a pool of anatomies (`source.anatomies`) draws "
+               "once; remove the factor or `anatomies`") for name in sampling.factors if name in _ANATOMY_FACTORS]
+    if "field_strength_t" in sampling.factors and source.contrast.type == "values":
+        issues.append((("sampling", "factors", "field_strength_t"),
+                       "contrast 'values' of a pool anatomy is fixed when it is drawn, so a sampled "
+                       "`field_strength_t` cannot change it; use an MR contrast or remove `anatomies`"))
     return issues
 
 
