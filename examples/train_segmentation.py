@@ -96,7 +96,7 @@ def train(config: PipelineConfig, *, steps: int, batch_size: int, workers: int, 
     model = make_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
     loss_function = DiceCELoss(to_onehot_y=True, softmax=True)
-    dataset = PipelineDataset(config, steps * batch_size, as_dict=True)
+    dataset = PipelineDataset(config, steps * batch_size, as_dict=True, preload=True)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=workers, shuffle=False)
     waited = computed = 0.0
     start = time.perf_counter()
@@ -157,9 +157,15 @@ def dice(model: torch.nn.Module, images: np.ndarray, targets: np.ndarray) -> flo
 
 
 def run(task: str, *, steps: int, batch_size: int, workers: int, data: Path, out: Path,
-        variants: tuple[str, ...] = ("medaug", "baseline")) -> dict:
-    """Train the requested variants for ``task`` and score them; write ``out/results.json``."""
+        variants: tuple[str, ...] = ("medaug", "baseline"), anatomies: int | None = None) -> dict:
+    """Train the requested variants for ``task`` and score them; write ``out/results.json``.
+
+    ``anatomies`` draws the training heads from a pool of that many
+    (``source.anatomies``), for both variants; None draws a new head per sample.
+    """
     config = load_config(TASKS[task]["config"])
+    if anatomies is not None:
+        config = config.with_options({"source": {"anatomies": anatomies}})
     if (data / TASKS[task]["image"]).is_file():
         images, targets = real_slices(task, data)
         test_set = f"real scan {TASKS[task]['image']} ({len(images)} axial slices)"
@@ -167,7 +173,7 @@ def run(task: str, *, steps: int, batch_size: int, workers: int, data: Path, out
         images, targets = procedural_slices(config)
         test_set = f"held-out procedural samples ({len(images)}): real scans not found under {data}"
         logger.warning("real scans not found under %s; scoring on held-out procedural samples", data)
-    results = {"task": task, "test_set": test_set, "models": {}}
+    results = {"task": task, "test_set": test_set, "anatomies": anatomies, "models": {}}
     for variant in variants:
         variant_config = config if variant == "medaug" else baseline_config(config)
         model, timing = train(variant_config, steps=steps, batch_size=batch_size, workers=workers, seed=0)
@@ -187,12 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder with the real scans")
     parser.add_argument("--out", type=Path, default=Path("runs/segmentation"), help="output folder")
     parser.add_argument("--only", choices=("medaug", "baseline"), help="train one variant only")
+    parser.add_argument("--anatomies", type=int, help="draw training heads from a pool of this many "
+                        "(default: a new head per sample)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
     variants = (args.only,) if args.only else ("medaug", "baseline")
     results = run(args.task, steps=args.steps, batch_size=args.batch_size, workers=args.workers,
-                  data=args.data, out=args.out, variants=variants)
+                  data=args.data, out=args.out, variants=variants, anatomies=args.anatomies)
     print(f"task {args.task}, test set: {results['test_set']}")
     for variant, scores in results["models"].items():
         rate = scores["steps"] * scores["batch_size"] / max(scores["data_wait_s"] + scores["train_step_s"], 1e-9)

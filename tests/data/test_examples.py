@@ -27,3 +27,31 @@ def test_segmentation_example_makes_binary_labels():
     values = sample["image"].data.flatten()
     assert float(torch.quantile(values, 0.005)) == pytest.approx(0.0, abs=0.05)
     assert float(torch.quantile(values, 0.995)) == pytest.approx(1.0, abs=0.05)
+
+
+def _train_segmentation():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "train_segmentation.py"
+    spec = importlib.util.spec_from_file_location("train_segmentation", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_training_example_draws_heads_from_a_pool(tmp_path):
+    pytest.importorskip("monai")
+    module = _train_segmentation()
+    results = module.run("brain", steps=2, batch_size=2, workers=0, data=tmp_path / "absent", out=tmp_path,
+                         variants=("medaug",), anatomies=3)
+    assert results["anatomies"] == 3
+    assert 0.0 <= results["models"]["medaug"]["dice"] <= 1.0
+    assert (tmp_path / "results.json").is_file()
+
+
+def test_training_example_rejects_an_empty_pool(tmp_path):
+    from medaug.data.errors import ConfigError
+
+    module = _train_segmentation()
+    with pytest.raises(ConfigError, match=r"`source.anatomies`"):
+        module.run("brain", steps=1, batch_size=1, workers=0, data=tmp_path, out=tmp_path, anatomies=0)
