@@ -32,11 +32,10 @@ instead of drawing a new one. Phantom k of the pool depends only on the
 set seed and k, is drawn and rasterised the first time a process needs it
 and is then kept in memory. Each sample picks one with its own generator;
 the contrast, the sampled protocol factors, the simulation and the
-augmentation still change per sample. This removes the drawing and the
-rasterisation, most of the cost of a sample, from every sample after the
-first use of its anatomy, at the price of N distinct anatomies: use it for
-training on the fly, and without it for a benchmark set whose anatomies
-should all differ. Sampled factors that change the anatomy (region, age,
+augmentation still change per sample. The drawing and the rasterisation,
+most of the cost of a sample, then happen once per anatomy and process.
+The price is N distinct anatomies, so use a pool for training on the fly
+and leave it out for a benchmark set whose anatomies should all differ. Sampled factors that change the anatomy (region, age,
 lesion load and the sizes they derive) are rejected with a pool.
 """
 
@@ -229,7 +228,7 @@ class AnatomyPool:
     """The ``phantom`` source with ``anatomies`` set: samples share a pool of rasterised anatomies.
 
     Anatomy ``k`` is drawn from ``SeedSequence(seed, spawn_key=(POOL, k))``
-    without sampled factors, so it is the same in every process; each
+    without sampled factors, so it is the same in every process. Each
     process rasterises it on first use and keeps it. Pickling drops the
     kept anatomies, so DataLoader workers and Dask tasks start light.
 
