@@ -16,7 +16,7 @@ import torch
 
 from medaug.core import Image
 from medaug.phantoms.phantom import Phantom
-from medaug.phantoms.tissues import linear_attenuation, tissue_values
+from medaug.phantoms.tissues import tissue_values, water_air_attenuation
 
 __all__ = ["attenuation_map", "hounsfield_map", "mr_parameter_maps"]
 
@@ -106,8 +106,7 @@ def hounsfield_map(
     mu = attenuation_map(
         phantom, shape, fov_mm, energy_kev, supersample=supersample, device=device
     )
-    mu_water = float(linear_attenuation("water", energy_kev))
-    mu_air = float(linear_attenuation("air", energy_kev))
+    mu_water, mu_air = water_air_attenuation(float(energy_kev))
     # Same formula as tissues.hounsfield_units, applied in torch on the map's device.
     data = 1000.0 * (mu.data - mu_water) / (mu_water - mu_air)
     return Image(data=data, geometry=mu.geometry)

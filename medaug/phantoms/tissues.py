@@ -56,6 +56,7 @@ __all__ = [
     "t1_power_law",
     "t2star_from_r2prime",
     "tissue_attenuation",
+    "water_air_attenuation",
     "xray_material",
     "xray_material_names",
     "xray_material_table",
@@ -418,9 +419,18 @@ def hounsfield_units(mu_per_cm: Any, energy_kev: float) -> np.ndarray:
     ``HU = 1000 (mu - mu_water) / (mu_water - mu_air)``, so water is 0 HU
     and air -1000 HU at that energy.
     """
-    mu_water = linear_attenuation("water", energy_kev)
-    mu_air = linear_attenuation("air", energy_kev)
+    mu_water, mu_air = water_air_attenuation(float(energy_kev))
     return 1000.0 * (np.asarray(mu_per_cm, dtype=float) - mu_water) / (mu_water - mu_air)
+
+
+@functools.lru_cache(maxsize=256)
+def water_air_attenuation(energy_kev: float) -> tuple[float, float]:
+    """Return mu (1/cm) of water and of air at ``energy_kev``, the two ends of the Hounsfield scale.
+
+    Cached, because every CT image of a pipeline converts to Hounsfield
+    units and each xraydb query takes about 0.5 ms.
+    """
+    return float(linear_attenuation("water", energy_kev)), float(linear_attenuation("air", energy_kev))
 
 
 def tissue_values(

@@ -329,3 +329,12 @@ def test_bad_energy_and_material():
         xray_material("unobtainium")
     with pytest.raises(ValueError, match="`concentration_mg_per_ml` must be >= 0"):
         iodine_solution(-1.0)
+
+
+def test_water_air_attenuation_equals_uncached_lookups():
+    from medaug.phantoms.tissues import water_air_attenuation
+
+    for energy in (40.0, 70.0, 120.0):
+        water, air = water_air_attenuation(energy)
+        assert water == pytest.approx(float(linear_attenuation("water", energy)), rel=1e-12)
+        assert air == pytest.approx(float(linear_attenuation("air", energy)), rel=1e-12)

@@ -202,12 +202,11 @@ def effective_energy_kev(kvp: float, filtration_mm_al: float = 2.5) -> float:
     return float(tube_spectrum(float(kvp), filtration_mm_al=float(filtration_mm_al)).mean_energy_kev)
 
 
-@functools.lru_cache(maxsize=32)
 def mu_water_per_cm(energy_kev: float) -> float:
     """Return the linear attenuation coefficient of water (1/cm) at ``energy_kev``."""
-    from medaug.phantoms import linear_attenuation
+    from medaug.phantoms.tissues import water_air_attenuation
 
-    return float(linear_attenuation("water", float(energy_kev)))
+    return water_air_attenuation(float(energy_kev))[0]
 
 
 def kernel_filter(kernel: str, kernels: Mapping[str, Any]) -> str:

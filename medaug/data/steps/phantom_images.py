@@ -74,11 +74,10 @@ def mr_maps_from_fractions(labels: tuple[str, ...], fractions: Image, field_stre
 
 def hounsfield_from_fractions(labels: tuple[str, ...], fractions: Image, energy_kev: float) -> Image:
     """Return the image in Hounsfield units at ``energy_kev``, equal to :func:`medaug.phantoms.hounsfield_map`."""
-    from medaug.phantoms import linear_attenuation
+    from medaug.phantoms.tissues import water_air_attenuation
 
     mu = torch.einsum("l,l...->...", _weights(labels, "mu_per_cm", fractions, energy_kev=energy_kev), fractions.data)
-    mu_water = float(linear_attenuation("water", energy_kev))
-    mu_air = float(linear_attenuation("air", energy_kev))
+    mu_water, mu_air = water_air_attenuation(float(energy_kev))
     data = 1000.0 * (mu.unsqueeze(0) - mu_water) / (mu_water - mu_air)
     return Image(data=data, geometry=fractions.geometry)
 
