@@ -7,7 +7,8 @@ incident photons and reconstructed by filtered back-projection. A 3-D image
 ``(D, H, W)`` is scanned slice by slice. The step adds ``sinogram`` (noisy
 line integrals), ``low_dose`` (the noisy reconstruction, HU) and
 ``reference`` (the noiseless reconstruction of the same projections, HU,
-with the same resolution, so ``low_dose - reference`` is the noise alone).
+with the same resolution, so ``low_dose - reference`` is the noise alone;
+``keep_reference: false`` skips its reconstruction).
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ class CTSimulation(StepConfig):
     it per sample, log-uniformly. ``electronic_noise_std`` is in counts,
     ``filter`` is the FBP kernel, and ``mu_water_per_cm`` is the attenuation
     of water for the HU conversion (1/cm). ``replace_image`` makes the
-    low-dose image the image field, so a model trains on what the scanner
-    returns. ``keep_sinogram: false`` drops the sinogram, so spatial
-    augmentation can follow.
+    low-dose image the image field instead of a ``low_dose`` field, so a
+    model trains on what the scanner returns. ``keep_sinogram: false`` drops the sinogram, so spatial
+    augmentation can follow. ``keep_reference: false`` skips the noiseless
+    reconstruction, for pipelines that do not output it.
 
     With ``use_factors``, sampling factors override the options. A
     ``dose_fraction`` replaces the option. A ``mas`` makes the photons
@@ -68,6 +70,7 @@ class CTSimulation(StepConfig):
     reference_ctdivol_mgy: float | None = pydantic.Field(None, gt=0)
     replace_image: bool = False
     keep_sinogram: bool = True
+    keep_reference: bool = True
     use_factors: bool = True
 
     @pydantic.field_validator("dose_fraction")
@@ -96,7 +99,10 @@ class CTSimulation(StepConfig):
             if self.detectors < max(shape[-2:]):
                 raise SpecError(f"{self.detectors} detectors cannot cover an image of {list(shape[-2:])} pixels "
                                 "at the pixel spacing; raise `detectors` or set `detector_spacing_mm`", key="detectors")
-        out = {**spec, "low_dose": FieldSpec("Image", 1, shape), "reference": FieldSpec("Image", 1, shape)}
+        out = dict(spec)
+        out[self.image_field if self.replace_image else "low_dose"] = FieldSpec("Image", 1, shape)
+        if self.keep_reference:
+            out["reference"] = FieldSpec("Image", 1, shape)
         if self.keep_sinogram:
             out["sinogram"] = FieldSpec("Sinogram", 1, None)
         return out
@@ -147,7 +153,7 @@ class CTSimulation(StepConfig):
         result = simulate_low_dose(
             hounsfield, dose_fraction=dose, generator=torch_generator(rng), spacing_mm=spacing,
             full_dose_i0=i0, electronic_noise_std=self.electronic_noise_std, geometry=geometry,
-            filter=filter_name, mu_water_per_cm=mu_water,
+            filter=filter_name, mu_water_per_cm=mu_water, reference=self.keep_reference,
         )
 
         sinogram = result.line_integrals.to(torch.float32)
@@ -156,10 +162,11 @@ class CTSimulation(StepConfig):
             "sinogram": Sinogram(sinogram, angles_deg=torch.tensor(geometry.angles_deg),
                                  detector_spacing_mm=geometry.detector_spacing_mm, geometry=field.geometry),
             "low_dose": Image(result.hounsfield.to(torch.float32)[None], geometry=field.geometry),
-            "reference": Image(result.reference_hounsfield.to(torch.float32)[None], geometry=field.geometry),
         }
+        if self.keep_reference:
+            fields["reference"] = Image(result.reference_hounsfield.to(torch.float32)[None], geometry=field.geometry)
         if self.replace_image:
-            fields[self.image_field] = fields["low_dose"]
+            fields[self.image_field] = fields.pop("low_dose")
         if not self.keep_sinogram:
             del fields["sinogram"]
         parameters = {"beam": self.beam, "views": self.views, "detectors": geometry.n_detectors,

@@ -54,8 +54,8 @@ class LowDoseResult:
     ----------
     hounsfield : tensor
         Low-dose reconstruction.
-    reference_hounsfield : tensor
-        Noiseless reconstruction of the same projections.
+    reference_hounsfield : tensor or None
+        Noiseless reconstruction of the same projections (None when not requested).
     line_integrals : tensor
         Noisy dimensionless line integrals ``(..., n_angles, n_detectors)``.
     report : AcquisitionReport
@@ -65,7 +65,7 @@ class LowDoseResult:
     """
 
     hounsfield: torch.Tensor
-    reference_hounsfield: torch.Tensor
+    reference_hounsfield: torch.Tensor | None
     line_integrals: torch.Tensor
     report: AcquisitionReport
     floored_pixels: int
@@ -90,6 +90,7 @@ def simulate_low_dose(
     filter: str = "ramp",  # noqa: A002 - the field's name for the kernel
     mu_water_per_cm: float = MU_WATER_120KVP,
     air_hu: float = -1000.0,
+    reference: bool = True,
 ) -> LowDoseResult:
     """Simulate a lower-dose scan of CT slices given in Hounsfield units.
 
@@ -118,6 +119,9 @@ def simulate_low_dose(
     air_hu : float, default -1000
         HU values below this (padding at -1024, noise in air) are raised
         to it, so attenuation is never negative; the count is reported.
+    reference : bool, default True
+        Also reconstruct the noiseless projections (a second FBP); False
+        leaves ``reference_hounsfield`` None.
     """
     if not (math.isfinite(dose_fraction) and dose_fraction > 0):
         raise ValueError(f"`dose_fraction` must be > 0, got {dose_fraction}")
@@ -148,7 +152,7 @@ def simulate_low_dose(
 
     return LowDoseResult(
         hounsfield=reconstruct(noisy),
-        reference_hounsfield=reconstruct(clean),
+        reference_hounsfield=reconstruct(clean) if reference else None,
         line_integrals=noisy,
         report=report,
         floored_pixels=int(below.sum()),

@@ -59,3 +59,20 @@ def test_bad_dose_names_key():
 def test_too_few_detectors_names_key():
     with pytest.raises(ConfigError, match=r"`simulation\[0\].detectors`: 8 detectors cannot cover"):
         step(detectors=8)
+
+
+def test_replace_image_and_keep_reference_select_fields():
+    full = step().simulate(water_disc(), np.random.default_rng(3))
+    lean = step(replace_image=True, keep_reference=False).simulate(water_disc(), np.random.default_rng(3))
+    assert sorted(full) == ["image", "low_dose", "reference", "sinogram"]
+    assert sorted(lean) == ["image", "sinogram"]
+    # The noiseless reconstruction draws no noise, so skipping it leaves the low-dose image unchanged.
+    assert torch.equal(lean["image"].data, full["low_dose"].data)
+
+
+def test_missing_reference_cannot_be_an_output():
+    data = {"seed": 0, "source": {"type": "shapes", "shape": [24, 24]},
+            "simulation": [{"type": "ct", "views": 60, "keep_reference": False}],
+            "outputs": {"reference": "float32"}}
+    with pytest.raises(ConfigError, match="no field 'reference'"):
+        parse_config(data)
