@@ -329,3 +329,23 @@ def test_resume_logs_counts(reference_set, tmp_path, caplog):
     assert messages[3].startswith("wrote 1 new sample, 3 already present; manifest ")
     assert messages[4] == f"all 4 samples are already written in {tmp_path}; rewriting the manifest"
     assert messages[5] == f"rewrote the manifest {tmp_path / 'manifest.json'}"
+
+
+def test_pooled_set_identical_for_workers_and_dask(tmp_path):
+    pytest.importorskip("medaug.phantoms.generators.head")
+    source = {"type": "phantom", "generator": "procedural_head", "shape": [24, 24], "fov_mm": 240,
+              "anatomies": 3, "contrast": {"type": "spin_echo"}}
+    config = parse_config(seg_config(size=6, source=source,
+                                     writer={"type": "nnunet", "labels": {"background": 0, **{f"tissue{i}": i for i in range(1, 9)}}}))
+    generate_set(config, tmp_path / "one", progress=False)
+    generate_set(config, tmp_path / "two", workers=2, progress=False)
+    assert checksums(tmp_path / "two") == checksums(tmp_path / "one")
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                                  protocol="tcp://", host="127.0.0.1") as cluster:
+        generate_set(config, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    assert checksums(tmp_path / "dask") == checksums(tmp_path / "one")
+    # The manifest records which pool anatomy each sample used.
+    picked = [record["parameters"]["source"]["anatomy"] for record in read_records(tmp_path / "one").values()]
+    assert len(picked) == 6
+    assert set(picked) <= {0, 1, 2}
