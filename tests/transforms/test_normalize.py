@@ -75,3 +75,15 @@ def test_channel_percentiles_equal_numpy_linear_percentiles(values, low, high, n
         chosen = channel[channel != 0] if nonzero and (channel != 0).any() else channel.reshape(-1)
         expected = np.percentile(chosen.astype(np.float64), [low, high])
         np.testing.assert_allclose(row, expected.astype(np.float32), rtol=1e-6, atol=1e-4)
+
+
+def test_channel_percentiles_keep_gradient_of_bounds():
+    from medaug.transforms.functional.intensity import channel_percentiles
+
+    data = torch.linspace(0.0, 1.0, 11, dtype=torch.float64).reshape(1, 1, 11).requires_grad_(True)
+    bounds = channel_percentiles(data, [10.0, 90.0])
+    bounds.sum().backward()
+    # The 10th and 90th percentiles of 11 evenly spaced values are the 2nd and 10th values exactly.
+    expected = torch.zeros(11, dtype=torch.float64)
+    expected[[1, 9]] = 1.0
+    assert torch.equal(data.grad.reshape(-1), expected)
