@@ -137,3 +137,11 @@ def test_pool_too_large_for_memory_names_the_key():
     config["source"]["shape"] = [256, 256]
     with pytest.raises(ConfigError, match=r"`source.anatomies`: a pool of 100000 anatomies .* GiB per process"):
         parse_config(config)
+
+
+def test_fractional_pool_size_message_names_value_once():
+    with pytest.raises(ConfigError) as error:
+        parse_config(pool_config(anatomies=2.5))
+    message = str(error.value)
+    assert "fractional part; the value is 2.5" in message
+    assert message.count("got") == 1
