@@ -236,7 +236,7 @@ def issues_from_validation_error(
             # Our validators' messages already name the value and what is expected.
             message = str(item["ctx"]["error"])
         else:
-
+            # Some pydantic messages already contain "got ..." (a number with a fractional part).
             separator = "; the value is" if ", got " in item["msg"] else ", got"
             message = f"{item['msg']}{separator} {_describe(item.get('input'))}"
         issues.append(ConfigIssue(full, message))
