@@ -21,10 +21,9 @@ import torch
 
 from medaug.core.fields import Image
 from medaug.core.sample import Sample
-from medaug.physics.optics import fwhm_to_sigma_voxels, gaussian_filter
+from medaug.physics.optics import fwhm_to_sigma_voxels, gaussian_filter, gaussian_kernel_1d
 from medaug.transforms.base import IntensityTransform, RandomTransform
 from medaug.transforms.functional.coordinates import Grid, SpatialPlan
-from medaug.transforms.functional.resample import interpolate_axis
 from medaug.transforms.spatial import InterpolatingTransform, physical_axis
 from medaug.transforms.validation import axis_count_error, check_positive, check_range
 
@@ -159,17 +158,62 @@ class ThickSlices(IntensityTransform):
         geometry = field.geometry
         array_axis = int(np.argmax(np.abs(geometry.direction_matrix[parameters.axis])))
         voxel = geometry.spacing[array_axis]
-        sigma = [0.0] * geometry.ndim
-        sigma[array_axis] = fwhm_to_sigma_voxels([parameters.thickness_mm], [voxel])[0]
-        blurred = gaussian_filter(data, sigma, edge="reflect")
+        sigma = fwhm_to_sigma_voxels([parameters.thickness_mm], [voxel])[0]
         size = data.shape[1 + array_axis]
-        step = parameters.spacing_mm / voxel
-        count = int(np.floor((size - 1) / step)) + 1
-        start = ((size - 1) - (count - 1) * step) / 2.0
-        positions = start + step * torch.arange(count, dtype=torch.float64)
-        slices = interpolate_axis(blurred, array_axis, positions)
-        back = (torch.arange(size, dtype=torch.float64) - start) / step
-        return interpolate_axis(slices, array_axis, back)
+        matrix = torch.as_tensor(thick_slice_matrix(size, sigma, parameters.spacing_mm / voxel),
+                                 dtype=data.dtype, device=data.device)
+        moved = data.movedim(1 + array_axis, -1)
+        return (moved @ matrix.T).movedim(-1, 1 + array_axis)
+
+
+def thick_slice_matrix(size: int, sigma_voxels: float, step_voxels: float) -> np.ndarray:
+    """Return the ``(size, size)`` matrix of a thick-slice acquisition along one axis of ``size`` voxels.
+
+    The product of three linear maps, in the order they act: a Gaussian
+    slice profile of ``sigma_voxels`` (mirrored edges, as
+    :func:`~medaug.physics.optics.gaussian_filter` with ``edge="reflect"``),
+    sampling every ``step_voxels`` with the samples centred on the axis, and
+    linear interpolation back onto every voxel (edge values beyond the first
+    and last sample, as :func:`~medaug.transforms.functional.resample.interpolate_axis`).
+    One small matrix product replaces the filter and both interpolations.
+    """
+    count = int(np.floor((size - 1) / step_voxels)) + 1
+    start = ((size - 1) - (count - 1) * step_voxels) / 2.0
+    sampling = _linear_interpolation_matrix(start + step_voxels * np.arange(count), size)
+    back = _linear_interpolation_matrix((np.arange(size) - start) / step_voxels, count)
+    return back @ sampling @ _gaussian_matrix(size, sigma_voxels)
+
+
+def _gaussian_matrix(size: int, sigma_voxels: float) -> np.ndarray:
+    """Return the ``(size, size)`` matrix of the sampled Gaussian filter with mirrored edges."""
+    kernel = gaussian_kernel_1d(sigma_voxels).numpy()
+    radius = (kernel.size - 1) // 2
+    rows = np.arange(size)
+    matrix = np.zeros((size, size))
+    for tap, weight in enumerate(kernel):
+        source = rows + tap - radius
+        if radius < size:
+            # Mirror about the edge voxel without repeating it: -1 -> 1, size -> size - 2.
+            source = np.abs(source)
+            source = np.where(source > size - 1, 2 * (size - 1) - source, source)
+        else:
+            # Mirroring needs the radius below the axis length; the filter repeats the edge instead.
+            source = np.clip(source, 0, size - 1)
+        np.add.at(matrix, (rows, source), weight)
+    return matrix
+
+
+def _linear_interpolation_matrix(positions: np.ndarray, size: int) -> np.ndarray:
+    """Return the ``(len(positions), size)`` matrix of linear interpolation at fractional indices."""
+    positions = np.clip(positions, 0, size - 1)
+    low = np.minimum(np.floor(positions).astype(np.int64), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    weight = positions - low
+    rows = np.arange(len(positions))
+    matrix = np.zeros((len(positions), size))
+    np.add.at(matrix, (rows, low), 1.0 - weight)
+    np.add.at(matrix, (rows, high), weight)
+    return matrix
 
 
 class RandomThickSlices(RandomTransform):

@@ -1,8 +1,10 @@
 """Resampling to a spacing with anti-aliasing, and simulated thick slices."""
 
+import hypothesis.strategies as st
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
 
 from medaug.core import Geometry, Image, LabelMap, Sample
 from medaug.transforms import Compose, RandomAffine, RandomThickSlices, Resample, ThickSlices
@@ -83,3 +85,28 @@ def test_random_thick_slices_reproducible(rng):
 def test_thick_slices_bad_thickness():
     with pytest.raises(ValueError, match="`thickness_mm` must be > 0"):
         ThickSlices("z", thickness_mm=-1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    sigma=st.floats(0.05, 12.0),
+    step=st.floats(0.3, 50.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_thick_slice_matrix_equals_filter_then_interpolation(size, sigma, step, seed):
+    from medaug.physics.optics import gaussian_filter
+    from medaug.transforms.functional.resample import interpolate_axis
+    from medaug.transforms.resample import thick_slice_matrix
+
+    data = torch.from_numpy(np.random.default_rng(seed).normal(size=(2, 3, size)))
+    # The same steps one after another: blur with mirrored edges, sample the slices, interpolate back.
+    blurred = gaussian_filter(data, [0.0, sigma], edge="reflect")
+    count = int(np.floor((size - 1) / step)) + 1
+    start = ((size - 1) - (count - 1) * step) / 2.0
+    slices = interpolate_axis(blurred, 1, start + step * torch.arange(count, dtype=torch.float64))
+    expected = interpolate_axis(slices, 1, (torch.arange(size, dtype=torch.float64) - start) / step)
+    matrix = torch.from_numpy(thick_slice_matrix(size, sigma, step))
+    torch.testing.assert_close(data @ matrix.T, expected, rtol=1e-10, atol=1e-12)
+    # Each row sums to 1, so a constant image stays constant.
+    torch.testing.assert_close(matrix.sum(dim=1), torch.ones(size, dtype=torch.float64))
