@@ -173,7 +173,8 @@ class PipelineConfig(pydantic.BaseModel):
         Mappings merge key by key (``{"source": {"anatomies": 64}}`` changes
         one source option); any other value replaces the old one. The result
         is checked like a loaded file, so a bad value raises
-        :class:`~medaug.data.errors.ConfigError` naming its key.
+        :class:`~medaug.data.errors.ConfigError` naming its key, and the
+        config's file with "(with options)", since the changes have no line.
 
         Examples
         --------
@@ -181,7 +182,12 @@ class PipelineConfig(pydantic.BaseModel):
         >>> config.with_options({"source": {"num_shapes": 2}, "seed": 5}).source.num_shapes
         2
         """
-        return parse_config(_merged(self.to_dict(), changes), base_dir=self.base_dir)
+        try:
+            return parse_config(_merged(self.to_dict(), changes), base_dir=self.base_dir)
+        except ConfigError as error:
+            if self._source is None:
+                raise
+            raise ConfigError(error.issues, f"{self._source} (with options)") from None
 
     def fields_spec(self) -> dict[str, FieldSpec]:
         """Return the fields the pipeline produces (after ``outputs``), as :class:`FieldSpec`."""

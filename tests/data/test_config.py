@@ -227,3 +227,11 @@ def test_with_options_revalidates_and_changes_only_what_it_names(name):
     assert changed.source.model_dump(exclude={"supersample"}) == config.source.model_dump(exclude={"supersample"})
     with pytest.raises(ConfigError, match=r"`source.supersample`"):
         config.with_options({"source": {"supersample": 0}})
+
+
+def test_with_options_error_names_the_file():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "configs" / "demo.yaml"
+    with pytest.raises(ConfigError, match=r"demo\.yaml \(with options\): `source.supersample`"):
+        load_config(path).with_options({"source": {"supersample": 0}})
