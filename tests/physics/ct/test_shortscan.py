@@ -63,13 +63,17 @@ def test_full_scan_has_no_weights():
 )
 @example(delta=0.5, gamma_fraction=-1.0, beta_fraction=0.0)  # the fan's edge at the arc's start
 @example(delta=0.5, gamma_fraction=1.0, beta_fraction=1.0)  # and at its end
+@example(delta=0.5999999999999999, gamma_fraction=1.0, beta_fraction=1.0)  # a conjugate rounded below 0
 def test_parker_line_weights_sum_to_one(delta, gamma_fraction, beta_fraction):
     gamma = gamma_fraction * delta
     arc = math.pi + 2 * delta
     beta = beta_fraction * arc
     # The rays (beta + pi - 2 gamma, -gamma) and (beta - pi - 2 gamma, -gamma)
-    # run along the same line. At most one of them lies in the arc.
-    conjugates = [c for c in (beta + math.pi - 2 * gamma, beta - math.pi - 2 * gamma) if 0.0 <= c <= arc]
+    # run along the same line. At most one of them lies in the arc; at the arc's
+    # ends, rounding may put a conjugate that is exactly 0 or the arc length
+    # 1e-16 outside it, so the ends are widened by 1e-12 and clipped.
+    conjugates = [min(max(c, 0.0), arc) for c in (beta + math.pi - 2 * gamma, beta - math.pi - 2 * gamma)
+                  if -1e-12 <= c <= arc + 1e-12]
 
     weight = parker_weights(np.array([beta]), np.array([gamma]), delta)[0, 0]
     conjugate_weight = sum(parker_weights(np.array([c]), np.array([-gamma]), delta)[0, 0] for c in conjugates)
