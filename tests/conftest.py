@@ -7,16 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import settings
 
 # One thread per test process: the suite is sized for 2 cores.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-# In CI, property tests draw the same examples on every run, so a result never depends on
-# which random examples a run happened to draw. Local runs keep exploring new examples.
-settings.register_profile("ci", derandomize=True)
-if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-    settings.load_profile("ci")
 
 #: Real scans shared beside the project (absent on a user's machine).
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
