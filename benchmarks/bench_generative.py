@@ -28,25 +28,15 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmarks.timing import median_time, write_generated
+
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "generative.md"
 CONFIGS = Path(__file__).resolve().parents[1] / "examples" / "configs"
-
-
-def _median_time(function, repeats: int) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def _settings(name: str):
@@ -66,7 +56,7 @@ def _training_rate(model, batch_size: int, repeats: int) -> float:
         loss.backward()
         optimiser.step()
 
-    return 1.0 / _median_time(step, repeats)
+    return 1.0 / median_time(step, repeats)
 
 
 def _monai_sampling(model, count: int) -> None:
@@ -93,10 +83,10 @@ def speed_table(repeats: int = 3, count: int = 8) -> list[str]:
         rate = _training_rate(model, config.training.batch_size, repeats)
         generator = torch.Generator()
         model.eval()
-        sampling = _median_time(lambda m=model, g=generator: m.generate(count, g.manual_seed(0)), 1) / count
+        sampling = median_time(lambda m=model, g=generator: m.generate(count, g.manual_seed(0)), 1) / count
         peer = ""
         if settings.kind == "ddpm":
-            monai = _median_time(lambda m=model: _monai_sampling(m, count), 1) / count
+            monai = median_time(lambda m=model: _monai_sampling(m, count), 1) / count
             peer = f"{monai:.3f} s | {sampling / monai:.2f}"
         else:
             peer = "n/a | n/a"
@@ -158,10 +148,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = speed_table()
     load_after = os.getloadavg()[0]
     lines = [
-        "# Generators: training and sampling speed",
-        "",
         f"Machine: {machine}. Load average {load_before:.1f} before and {load_after:.1f} after the run "
-        "(the machine was shared with other jobs, so these are slower than on an idle machine).",
+        "(above 1, other jobs shared the cores and the times are slower than on an idle machine).",
         "",
         "Command: `OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.bench_generative`",
         "",
@@ -174,11 +162,9 @@ def main(argv: list[str] | None = None) -> None:
         "| config | model | batch | training steps/s | sampling per image | MONAI sampling per image | ratio |",
         "| --- | --- | --- | --- | --- | --- | --- |",
         *rows,
-        "",
     ]
     print("\n".join(lines))
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text("\n".join(lines))
+    write_generated(OUTPUT, "bench_generative", "\n".join(lines))
 
 
 if __name__ == "__main__":
