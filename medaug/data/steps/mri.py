@@ -160,16 +160,18 @@ class MRISimulation(StepConfig):
         mask, mask_info = self._mask(plane, factors, rng)
         full = operator(image)  # (C, H, W) or (D, C, H, W)
         kspace = full * mask if mask is not None else full
-        # The magnitude of a real image is its absolute value; taking it before the complex cast is cheaper.
-        magnitude_of = image if field.data.is_complex() else field.data[0].to(torch.float32)
-        sigma, snr = self._sigma(magnitude_of, factors, rng, sigma_from_snr)
+        # The magnitude serves both the SNR and the clean reference. Taking it from the field
+        # itself skips the complex cast, whose abs() would take a hypot per voxel; integer
+        # images are promoted first, so abs() cannot overflow.
+        magnitude = field.data[0].to(torch.promote_types(field.data.dtype, torch.float32)).abs()
+        sigma, snr = self._sigma(magnitude, factors, rng, sigma_from_snr)
         if sigma > 0:
             kspace = add_kspace_noise(kspace, sigma, generator=rng, mask=mask)
         geometry = field.geometry
         fields = {}
         if self.reference == "clean":
             # The RSS of the fully sampled coil images S_c x is |x| RSS(S), so no inverse FFT is needed.
-            reference = field.data[0].abs() * maps_rss
+            reference = magnitude * maps_rss
         elif self.reference == "noisy":
             reference = root_sum_of_squares(zero_filled(add_kspace_noise(full, sigma, generator=rng)), coil_axis=-3)
         if self.reference != "none":
