@@ -107,7 +107,7 @@ def trainer(kind: str) -> Step:
     from monai.losses import DiceCELoss
     from monai.networks.nets import UNet
 
-    from medaug.physics.mri import ifftnc
+    from medaug.physics.mri.reconstruction import root_sum_of_squares, zero_filled
 
     sys.path.insert(0, str(ROOT / "examples"))
     from train_segmentation import make_model
@@ -125,9 +125,9 @@ def trainer(kind: str) -> Step:
         loss_function = torch.nn.L1Loss()
 
         def inputs(batch: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-            zero_filled = ifftnc(batch["kspace"]).abs().square().sum(dim=1, keepdim=True).sqrt()
-            scale = zero_filled.amax(dim=(1, 2, 3), keepdim=True)
-            return zero_filled / scale, batch["reconstruction"] / scale
+            acquired = root_sum_of_squares(zero_filled(batch["kspace"]), coil_axis=1).unsqueeze(1)
+            scale = acquired.amax(dim=(1, 2, 3), keepdim=True)
+            return acquired / scale, batch["reconstruction"] / scale
 
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
@@ -152,13 +152,13 @@ def training_rates(data: torch.utils.data.Dataset, kind: str) -> dict[str, float
     start-up, first allocations).
     """
     step = trainer(kind)
-    kept = list(torch.utils.data.DataLoader(data, batch_size=BATCH, num_workers=1))
-    count = BATCH * (len(kept) - 1)
+    batches = list(torch.utils.data.DataLoader(data, batch_size=BATCH, num_workers=1))
+    count = BATCH * (len(batches) - 1)
 
     def in_memory() -> tuple[float, float]:
-        step(kept[0])
+        step(batches[0])
         start, cpu_start = time.perf_counter(), time.process_time()
-        for batch in kept[1:]:
+        for batch in batches[1:]:
             step(batch)
         return time.perf_counter() - start, time.process_time() - cpu_start
 
@@ -168,9 +168,9 @@ def training_rates(data: torch.utils.data.Dataset, kind: str) -> dict[str, float
     waited = 0.0
     start = time.perf_counter()
     while True:
-        asked = time.perf_counter()
+        requested = time.perf_counter()
         batch = next(iterator, None)
-        waited += time.perf_counter() - asked
+        waited += time.perf_counter() - requested
         if batch is None:
             break
         step(batch)
