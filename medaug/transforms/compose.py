@@ -318,8 +318,8 @@ def plan_leaves(leaves: Sequence[Transform], rng: np.random.Generator | None, ru
     :class:`_ItemRunner` for one sample, or a recorder that collects the
     steps of one batch item (:mod:`medaug.transforms.batched`).
     """
-    # A random leaf applies and records through its deterministic twin (RandomTransform.apply and
-    # .record); building the twin once per draw here does the same work once instead of twice.
+    # RandomTransform.apply and .record both go through the deterministic twin, so building
+    # the twin once per draw here saves building it twice.
     for leaf in leaves:
         if not (fuse and leaf.kind == "spatial"):
             runner.flush()

@@ -217,7 +217,7 @@ def test_locate_names_file_and_line(tmp_path):
 
 @pytest.mark.parametrize("name", ["mri_reconstruction.yaml", "brain_segmentation.yaml", "lowdose_ct.yaml",
                                   "bone_segmentation_ct.yaml", "demo.yaml"])
-def test_with_options_revalidates_and_changes_only_what_it_names(name):
+def test_with_options_changes_named_keys(name):
     from pathlib import Path
 
     config = load_config(Path(__file__).resolve().parents[2] / "examples" / "configs" / name)

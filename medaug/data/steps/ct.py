@@ -37,9 +37,10 @@ class CTSimulation(StepConfig):
     ``filter`` is the FBP kernel, and ``mu_water_per_cm`` is the attenuation
     of water for the HU conversion (1/cm). ``replace_image`` makes the
     low-dose image the image field instead of a ``low_dose`` field, so a
-    model trains on what the scanner returns. ``keep_sinogram: false`` drops the sinogram, so spatial
-    augmentation can follow. ``keep_reference: false`` skips the noiseless
-    reconstruction, for pipelines that do not output it.
+    model trains on what the scanner returns. ``keep_sinogram: false``
+    drops the sinogram, so spatial augmentation can follow.
+    ``keep_reference: false`` skips the noiseless reconstruction, for
+    pipelines that do not output it.
 
     With ``use_factors``, sampling factors override the options. A
     ``dose_fraction`` replaces the option. A ``mas`` makes the photons

@@ -35,8 +35,9 @@ the contrast, the sampled protocol factors, the simulation and the
 augmentation still change per sample. The drawing and the rasterisation,
 most of the cost of a sample, then happen once per anatomy and process.
 The price is N distinct anatomies, so use a pool for training on the fly
-and leave it out for a benchmark set whose anatomies should all differ. Sampled factors that change the anatomy (region, age,
-lesion load and the sizes they derive) are rejected with a pool.
+and leave it out for a benchmark set whose anatomies should all differ.
+Sampled factors that change the anatomy (region, age, lesion load and the
+sizes they derive) are rejected with a pool.
 """
 
 from __future__ import annotations
@@ -143,9 +144,10 @@ class PhantomSource(StepConfig):
                                 key=("contrast", "field_strength_t"))
         shape = tuple(self.shape)
         if self.anatomies is not None:
-            pool_bytes = self.anatomies * len(self._labels()) * math.prod(shape) * 4
+            tissues = len(self._labels())
+            pool_bytes = self.anatomies * tissues * math.prod(shape) * 4
             if pool_bytes > _POOL_LIMIT_BYTES:
-                raise SpecError(f"a pool of {self.anatomies} anatomies of {len(self._labels())} tissues on a "
+                raise SpecError(f"a pool of {self.anatomies} anatomies of {tissues} tissues on a "
                                 f"{list(shape)} grid needs {pool_bytes / 1024**3:.1f} GiB per process, more than "
                                 f"{_POOL_LIMIT_BYTES / 1024**3:.0f} GiB; use fewer anatomies or a smaller grid",
                                 key="anatomies")
@@ -262,7 +264,7 @@ class AnatomyPool:
 
     def fill(self) -> None:
         """Draw and rasterise every anatomy of the pool now (before forking DataLoader workers)."""
-        for k in range(int(self.source.anatomies or 0)):
+        for k in range(self.source.anatomies):
             self.anatomy(k)
 
     def __call__(self, rng: np.random.Generator, index: int, factors: Any = None) -> Sample:

@@ -379,22 +379,22 @@ def legendre_sum(
         return np.zeros(shape)
     # Gather the coefficients by degree per axis, then contract one axis at a time with its basis:
     # the same sum as term by term, in a few matrix products.
-    top = max(max(degrees) for degrees in terms)
-    field = np.zeros((top + 1,) * len(shape))
+    max_degree = max(max(degrees) for degrees in terms)
+    field = np.zeros((max_degree + 1,) * len(shape))
     for value, degrees in zip(coefficients, terms):
         field[tuple(degrees)] += value
     for n in shape:
-        field = np.tensordot(field, _legendre_basis(n, top), axes=([0], [0]))
+        field = np.tensordot(field, _legendre_basis(n, max_degree), axes=([0], [0]))
     return field
 
 
 @functools.lru_cache(maxsize=64)
-def _legendre_basis(n: int, top: int) -> np.ndarray:
-    """Return ``P_d`` at ``n`` points spread over [-1, 1] (0 for one point), ``(top + 1, n)``, read-only."""
+def _legendre_basis(n: int, max_degree: int) -> np.ndarray:
+    """Return ``P_d`` at ``n`` points spread over [-1, 1] (0 for one point), ``(max_degree + 1, n)``, read-only."""
     from scipy.special import eval_legendre
 
     coordinates = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
-    basis = np.stack([eval_legendre(degree, coordinates) for degree in range(top + 1)])
+    basis = np.stack([eval_legendre(degree, coordinates) for degree in range(max_degree + 1)])
     basis.flags.writeable = False
     return basis
 

@@ -133,17 +133,18 @@ def test_runtime_mask_error_names_sampled_factor():
         step.simulate(sample, np.random.default_rng(0))
 
 
-def test_reference_none_leaves_out_the_reconstruction_only():
+def test_reference_none_drops_reconstruction_only():
     noise = {"snr": 20}
-    kept = run(noise=noise, replace_image=True)["simulation"]
-    dropped = run(noise=noise, replace_image=True, reference="none")["simulation"]
-    assert "reconstruction" in kept and "reconstruction" not in dropped
+    with_reference = run(noise=noise, replace_image=True)["simulation"]
+    without = run(noise=noise, replace_image=True, reference="none")["simulation"]
+    assert "reconstruction" in with_reference
+    assert "reconstruction" not in without
     # The clean reference draws nothing, so leaving it out changes no other field.
-    assert torch.equal(kept["kspace"].data, dropped["kspace"].data)
-    assert torch.equal(kept["image"].data, dropped["image"].data)
+    assert torch.equal(with_reference["kspace"].data, without["kspace"].data)
+    assert torch.equal(with_reference["image"].data, without["image"].data)
 
 
-def test_reference_none_cannot_feed_an_output_that_needs_it():
+def test_reference_none_rejected_as_output():
     data = config(reference="none")
     data["outputs"] = {"reconstruction": "float32"}
     with pytest.raises(ConfigError, match="reconstruction"):

@@ -65,7 +65,7 @@ def pool_config(anatomies=4, **changes):
     return {**source(**options), **changes}
 
 
-def test_pool_anatomy_equals_library_head_drawn_from_its_stream():
+def test_pool_anatomy_equals_library_head():
     pytest.importorskip("medaug.phantoms.generators.head")
     import numpy as np
 
@@ -90,7 +90,7 @@ def test_pool_reuses_at_most_its_anatomies():
     assert len(labels) == 3
 
 
-def test_pool_sample_is_the_same_in_a_fresh_or_unpickled_process_state():
+def test_pool_sample_survives_pickling():
     pytest.importorskip("medaug.phantoms.generators.head")
     import pickle
 

@@ -69,9 +69,9 @@ def test_parker_line_weights_sum_to_one(delta, gamma_fraction, beta_fraction):
     arc = math.pi + 2 * delta
     beta = beta_fraction * arc
     # The rays (beta + pi - 2 gamma, -gamma) and (beta - pi - 2 gamma, -gamma)
-    # run along the same line. At most one of them lies in the arc; at the arc's
-    # ends, rounding may put a conjugate that is exactly 0 or the arc length
-    # 1e-16 outside it, so the ends are widened by 1e-12 and clipped.
+    # run along the same line, and at most one of them lies in the arc. At the
+    # arc's ends, rounding may put a conjugate that is exactly 0 or the arc
+    # length 1e-16 outside it, so the ends are widened by 1e-12 and clipped.
     conjugates = [min(max(c, 0.0), arc) for c in (beta + math.pi - 2 * gamma, beta - math.pi - 2 * gamma)
                   if -1e-12 <= c <= arc + 1e-12]
 

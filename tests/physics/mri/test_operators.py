@@ -191,7 +191,7 @@ def test_per_coil_path_broadcasts_batched_maps_and_masks(per_coil):
     assert adjoint_mismatch(operator, x, y) < 1e-13
 
 
-def test_root_sum_of_squares_of_complex_and_real_coils():
+def test_root_sum_of_squares_complex_and_real():
     generator = torch.Generator().manual_seed(4)
     coils = torch.randn(6, 5, 7, dtype=torch.complex64, generator=generator)
     expected = torch.sqrt((coils.abs().to(torch.float64) ** 2).sum(dim=0))
